@@ -119,3 +119,43 @@ func TestForgettingChangesNoAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestReservationStampedAheadForgetsNothingEarly: a MemoryStore drops
+// departed targets measured from the earlier of a granted reservation's
+// time and the clock's now, so that one reservation stamped two days
+// ahead of the clock (a replica's clock, a scheduled action reserved
+// early) drops no target the present still counts. Mutation testing
+// found the clock's part untested (the reservation's time alone: every
+// test passed): the 127 targets reserved ten minutes before were dropped
+// and, the store's floor then two days ahead, every one of them was
+// denied (max_skew) for a day, stopping all their scaling.
+func TestReservationStampedAheadForgetsNothingEarly(t *testing.T) {
+	t.Parallel()
+	clk := bclock.NewMock()
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk.Set(now)
+	store := ratelimit.NewMemoryStore()
+	lim, err := ratelimit.New(ratelimit.Config{}, ratelimit.WithStore(store), ratelimit.WithClock(clk))
+	require.NoError(t, err)
+	// 127 targets: the store sweeps at 64 buckets, then once it holds
+	// 128, the reservation stamped ahead making the 128th.
+	for i := range 127 {
+		r, err := lim.ReserveAt(t.Context(), now, ratelimit.Request{Target: fmt.Sprintf("web-%d", i), Direction: ratelimit.Up, Units: 1})
+		require.NoError(t, err)
+		require.True(t, r.OK(), r.String())
+	}
+	ahead, err := lim.ReserveAt(t.Context(), now.Add(48*time.Hour), ratelimit.Request{Target: "batch", Direction: ratelimit.Up, Units: 1})
+	require.NoError(t, err)
+	require.True(t, ahead.OK(), ahead.String())
+
+	clk.Add(10 * time.Minute)
+	r, err := lim.Reserve(t.Context(), ratelimit.Request{Target: "web-0", Direction: ratelimit.Up, Units: 1})
+	require.NoError(t, err)
+	assert.True(t, r.OK(), "web-0's bucket is live: %s", r)
+	r, err = lim.Reserve(t.Context(), ratelimit.Request{Target: "web-1", Direction: ratelimit.Up, Units: 1})
+	require.NoError(t, err)
+	assert.True(t, r.OK(), "web-1's bucket is live: %s", r)
+	bs, err := store.Snapshot(t.Context())
+	require.NoError(t, err)
+	assert.Len(t, bs, 128, "no bucket was dropped")
+}
