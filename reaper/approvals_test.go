@@ -369,3 +369,65 @@ func TestTwoPendingRequestsNameTheNewest(t *testing.T) {
 	assert.Len(t, all, 2, "nobody was asked a third time")
 	assert.Empty(t, e.actions())
 }
+
+// TestDryRunExpiresNoApproval: a dry run changes nothing, the approval
+// store included: only an executing run expires stale requests
+// (Approvals.Expire), and a dry run only lists them. Mutation testing
+// found it untested (expireApprovals run in dry runs too: every test
+// passed): a dry run, such as a policy preview beside the executing
+// reaper, moved a pending request to expired and audited it.
+func TestDryRunExpiresNoApproval(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	e.add(t, vm{id: "i-prod", cpu: 0.02, env: "production"})
+	rep, err := e.run(t.Context(), t, e.reaper(t, reaper.Config{Execute: true}), t0)
+	require.NoError(t, err)
+	id := record(t, rep, "i-prod").ApprovalID
+	require.NotEmpty(t, id)
+	kinds := approvalKinds(e.audit.Events())
+
+	dry := e.reaper(t, reaper.Config{})
+	rep, err = e.run(t.Context(), t, dry, t0.Add(approval.DefaultTTL+time.Minute)) // past the request's expiry
+	require.NoError(t, err)
+	assert.True(t, rep.DryRun)
+	req, err := e.approvals.Get(t.Context(), id)
+	require.NoError(t, err)
+	assert.Equal(t, approval.Pending, req.State, "the dry run expired nothing")
+	assert.Equal(t, kinds, approvalKinds(e.audit.Events()), "and audited nothing")
+	all, err := e.approvals.List(t.Context(), approval.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all, 1, "and requested nothing")
+	assert.Empty(t, e.actions())
+}
+
+// TestPendingRequestNewerThanADenialIsWaitedFor: the newest request
+// decides: a request made after a denial (a host's, or another
+// replica's, asking again) is waited for while pending, and the older
+// denial does not block the record. Mutation testing found it untested
+// (a denial blocking whatever came after it: every test passed).
+func TestPendingRequestNewerThanADenialIsWaitedFor(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, memory.Config{})
+	r := e.reaper(t, reaper.Config{Execute: true})
+	e.add(t, vm{id: "i-prod", cpu: 0.02, env: "production"})
+	rep, err := e.run(t.Context(), t, r, t0)
+	require.NoError(t, err)
+	first := record(t, rep, "i-prod")
+	require.NotNil(t, first.Decision)
+	denied, err := e.approvals.Deny(t.Context(), first.ApprovalID, "alice", t0.Add(time.Minute), "not now")
+	require.NoError(t, err)
+	p := denied.Proposal
+	p.Now = t0.Add(2 * time.Minute)
+	newer, err := e.approvals.Request(t.Context(), p, *first.Decision, "asked again")
+	require.NoError(t, err)
+
+	rep, err = e.run(t.Context(), t, r, t0.Add(3*time.Minute))
+	require.NoError(t, err)
+	rec := record(t, rep, "i-prod")
+	assert.Equal(t, reaper.OutcomeNeedsApproval, rec.Outcome, rec.Reason)
+	assert.Equal(t, newer.ID, rec.ApprovalID)
+	all, err := e.approvals.List(t.Context(), approval.Filter{})
+	require.NoError(t, err)
+	assert.Len(t, all, 2, "nobody was asked a third time")
+	assert.Empty(t, e.actions())
+}
