@@ -30,11 +30,16 @@ func (d metricData) has(m provider.Metric) (time.Duration, bool) {
 }
 
 // utilization returns statistic st of m over the window before now and
-// over the hold period that ends now, from the resource's launch on when
-// it is later (a predecessor's steps under the same ID are not the
-// resource's load; the quality rules still read the whole window, as
-// learn's do), after the data quality rules of q with th as the
-// suspect-zero cliff. With qOK both are numbers. A hold
+// over the hold period that ends now, after the data quality rules of q
+// (which read the whole window, as learn's do) with th as the
+// suspect-zero cliff. When the resource launched inside the window, each
+// statistic is the higher of the whole window's and that of its steps
+// from the launch on (NaN when it has none): a resource is idle only if
+// it looks idle both ways. Its own steps alone would judge an EC2
+// instance started again yesterday (LaunchTime is its last start) on one
+// day, when the week before showed its load; the whole window alone would
+// judge a resource created again under its predecessor's ID on the
+// predecessor's idle days. With qOK both are numbers. A hold
 // period without data is stale for the hold (qStale, the hold as the
 // limit; qZeros when the latest data are suspect zeros): the window's
 // statistic never stands in for it. Any code other than qOK comes with its
@@ -54,13 +59,23 @@ func (d metricData) utilization(m provider.Metric, th float64, st provider.Stati
 	if launch := d.in.Resource.LaunchTime; !launch.IsZero() {
 		lo = min(max(lo, ceilIndex(s, launch)), w.hi)
 	}
-	x = w.stat(st, lo, w.hi)
-	holdLo := max(lo, ceilIndex(s, d.in.Now.Add(-hold)))
-	hx = w.stat(st, holdLo, w.hi)
+	holdAt := ceilIndex(s, d.in.Now.Add(-hold))
+	x = higher(w.stat(st, w.lo, w.hi), w.stat(st, lo, w.hi))
+	hx = higher(w.stat(st, max(w.lo, holdAt), w.hi), w.stat(st, max(lo, holdAt), w.hi))
 	if code == qOK && math.IsNaN(hx) {
 		code, why = w.stale(d.in.Now, min(hold, window))
 	}
 	return x, hx, code, why
+}
+
+// higher is the higher of a statistic over the whole window (all) and
+// over the resource's own steps (own), the one that judges it less idle;
+// NaN when own is (no step of its own: nothing says what it does).
+func higher(all, own float64) float64 {
+	if math.IsNaN(own) {
+		return own
+	}
+	return math.Max(all, own)
 }
 
 // learn fills p (whose Location, IdleShare and PeakLevel are set) with the

@@ -306,16 +306,17 @@ func statOf(st provider.Statistic, n int, sum, mx float64) float64 {
 // utilization is metricData.utilization from the digest: st is mean or
 // max (Tracker checks it), window and hold whole hours, the window at most
 // the hours of sums kept (Tracker keeps them for the utilization window);
-// launch is the digest's (Tracker checks it): the statistics count the
-// hours after it and the steps of its hour from it on, the coverage the
-// whole window, as a full read's.
+// launch is the digest's (Tracker checks it): each statistic is the
+// higher of the whole window's and that of the hours after launch and
+// the steps of its hour from it on, the coverage the whole window's, as
+// a full read's.
 func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Statistic, window, hold time.Duration, launch time.Time, q DataQuality) (x, hx float64, code int, why Reason) {
 	md := v.find(m)
 	code, why = v.quality(md, q)
 	if code == qMissing {
 		return math.NaN(), math.NaN(), code, why
 	}
-	stat := func(w time.Duration) float64 {
+	stat := func(w time.Duration, launch time.Time) float64 {
 		k := v.hoursOf(md, w, launch)
 		n, sum, mx := steps(md, k), 0.0, v.maxOf(md, k)
 		if h := launch.Truncate(time.Hour); !launch.Equal(h) && launch.Before(v.now) && !h.Before(v.now.Add(-w)) && md.launched.n > 0 {
@@ -335,8 +336,8 @@ func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Stati
 		return statOf(st, n, sum, 0)
 	}
 	n := steps(md, v.hoursOf(md, window, time.Time{}))
-	x = stat(window)
-	hx = stat(min(hold, window))
+	x = higher(stat(window, time.Time{}), stat(window, launch))
+	hx = higher(stat(min(hold, window), time.Time{}), stat(min(hold, window), launch))
 	if code == qOK && q.MinCoverage > 0 {
 		total := max(int(window/v.d.step), 1)
 		if cov := float64(n) / float64(total); cov < q.MinCoverage {

@@ -189,10 +189,13 @@ func (c UtilizationConfig) Validate() error {
 // metric it has data for stays below its threshold over the window and over
 // the hold period that ends now, on data that passes the quality rules
 // (see UtilizationConfig.Required for a metric whose data does not). Its
-// statistics read the steps from the resource's launch on
-// (Resource.LaunchTime) when that is inside the window: a resource created
-// again under its predecessor's ID is judged on its own load, as the
-// schedule learns its own week. Its score is the lowest per-metric score.
+// statistics are, when the resource launched inside the window
+// (Resource.LaunchTime), the higher of the whole window's and those of
+// its own steps from the launch on: it is idle only if it looks idle both
+// ways, so that a resource created again under its predecessor's ID is
+// not judged on the predecessor's idle days, nor an instance started
+// again yesterday (EC2's LaunchTime is its last start) on one quiet day
+// after a busy week. Its score is the lowest per-metric score.
 // It is safe for concurrent use.
 type Utilization struct {
 	cfg     UtilizationConfig

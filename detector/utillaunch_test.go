@@ -50,3 +50,36 @@ func TestUtilizationJudgesFromLaunch(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, detector.Idle, v.State, v.Explain())
 }
+
+// TestUtilizationOfARestartedInstanceReadsItsWeekToo: EC2's LaunchTime is
+// an instance's last start, so an instance busy all week (50 % CPU) that
+// was stopped and started again 30 hours ago, quiet since (2 %), has 30
+// hours of its own steps. Judged on them alone it was idle, on less than
+// a fifth of the week the window asks for; it is idle only if it looks
+// idle over the whole window too (the week's mean is 43 %).
+func TestUtilizationOfARestartedInstanceReadsItsWeekToo(t *testing.T) {
+	t.Parallel()
+	const step = 5 * time.Minute
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	n := 7 * 288
+	start := now.Add(-time.Duration(n) * step)
+	launch := now.Add(-30 * time.Hour)
+	cpu := synth("r", start, step, n, func(i int) float64 {
+		if start.Add(time.Duration(i) * step).Before(launch) {
+			return 0.5
+		}
+		return 0.02
+	})
+	in := detector.Input{Now: now, Resource: res("r", launch), Series: []provider.Series{cpu}}
+	cfg := detector.UtilizationConfig{Window: 7 * 24 * time.Hour}
+	u, err := detector.NewUtilization(cfg)
+	require.NoError(t, err)
+	v, err := u.Detect(t.Context(), in)
+	require.NoError(t, err)
+	assert.Equal(t, detector.NotIdle, v.State, v.Explain())
+	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Utilization: cfg})
+	require.NoError(t, err)
+	v, err = ens.Detect(t.Context(), in)
+	require.NoError(t, err)
+	assert.NotEqual(t, detector.Idle, v.State, v.Explain())
+}
