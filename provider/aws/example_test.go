@@ -76,24 +76,29 @@ func Example_detector() {
 	ctx := context.Background()
 	d := exampleDriver()
 
-	// Two instances with two hours of CPU: one idle at 2 %, one busy.
+	// Two instances launched now with an hour of CPU from their launch
+	// on, one idle at 2 %, one busy (CloudWatch takes datapoints up to two
+	// hours ahead of its clock): the scan judges them as it would an hour
+	// from now. The detector reads a resource's load from its launch on,
+	// so datapoints from before it would not count.
 	team := uniq("team")
 	seed := seeder{"eu-west-1"}
 	t := newExampleT()
 	idle := seed.runInstances(t, 1, "m5.large", map[string]string{"Name": "idle-batch", "owner": team})[0]
 	busy := seed.runInstances(t, 1, "m5.large", map[string]string{"Name": "busy-web", "owner": team})[0]
-	now := time.Now().UTC().Truncate(5 * time.Minute)
+	launched := time.Now().UTC().Truncate(5 * time.Minute).Add(5 * time.Minute)
 	for id, cpu := range map[string]float64{idle: 2, busy: 70} {
 		points := map[time.Time]float64{}
-		for i := range 24 {
-			points[now.Add(-time.Duration(i+1)*5*time.Minute)] = cpu
+		for i := range 12 {
+			points[launched.Add(time.Duration(i)*5*time.Minute)] = cpu
 		}
 		seed.putMetric(t, "AWS/EC2", "CPUUtilization", "InstanceId", id, cwtypes.StandardUnitPercent, points)
 	}
+	now := launched.Add(time.Hour)
 
 	ens, err := detector.NewEnsemble(detector.EnsembleConfig{
-		Utilization: detector.UtilizationConfig{Window: 2 * time.Hour},
-		GracePeriod: -1, // the instances were launched a moment ago
+		Utilization: detector.UtilizationConfig{Window: time.Hour},
+		GracePeriod: -1, // the instances were launched an hour before the scan
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -102,7 +107,7 @@ func Example_detector() {
 		Now:     now,
 		Filter:  provider.Filter{Kinds: []provider.Kind{provider.KindInstance}, Tags: map[string]string{"owner": team}},
 		Step:    5 * time.Minute,
-		History: 2 * time.Hour,
+		History: time.Hour,
 		Metrics: []provider.Metric{provider.MetricCPU},
 	})
 	if err != nil {
