@@ -846,8 +846,9 @@ func (f *failures) has(i int) bool {
 // sizing from the forecast again after a fallback EventForecastRecovered.
 // A decision without data (blindness) is compared with the target's
 // previous one: EventNoData when it starts, EventDataRecovered when it
-// ends.
-func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now time.Time, candidates []Candidate, pinned string, recs []Recommendation, failed *failures) {
+// ends; unless cut (the decision's context ended while its strategies
+// ran): strategies stopped by it lacked no data, and saw none.
+func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now time.Time, candidates []Candidate, pinned string, recs []Recommendation, failed *failures, cut bool) {
 	var events []Event
 	retention, known := e.retention(candidates)
 	c.mu.Lock()
@@ -869,7 +870,10 @@ func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now
 			}
 		}
 	}
-	if e.observer != nil {
+	if e.observer != nil && !cut {
+		// A decision cut short (a host shutting down, a pass's deadline)
+		// says nothing of the target's data: told blind, it would page
+		// for every target of a process stopping, for good.
 		if ev, ok := c.dataEvent(t.ID, now, candidates, pinned, recs, failed); ok {
 			events = append(events, ev)
 		}
@@ -1195,7 +1199,7 @@ func (e *Engine) decide(ctx context.Context, s *State, candidates []Candidate, p
 			best = i
 		}
 	}
-	e.recordRecommendations(c, gen, &s.Target, s.Now, candidates, pinned, d.Considered, &failed)
+	e.recordRecommendations(c, gen, &s.Target, s.Now, candidates, pinned, d.Considered, &failed, ctx.Err() != nil)
 	if best < 0 {
 		errs = append([]error{ErrNoStrategy}, errs...)
 		return fmt.Errorf("scaling: decide %s: %w", s.Target.ID, errors.Join(errs...))

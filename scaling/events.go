@@ -89,7 +89,7 @@ const (
 	EventError              EventKind = "error"               // a target could not be evaluated (inventory, metrics, strategy), or a plan's rate-limit refund failed (PlanID, Step; Err a *StepError of StageRateLimit): the budget stays spent, the plan's outcome is unchanged
 	EventForecastFallback   EventKind = "forecast_fallback"   // a predictive strategy sizes from the reactive capacity (too little history, no model, or its rolling forecast error above its bound: Reason says which); Value is the error
 	EventForecastRecovered  EventKind = "forecast_recovered"  // a predictive strategy that had fallen back sizes from its forecast again; Value is the error (−1 when its target was forgotten, Engine.Forget, which ends its standing, in fallback still or recovered since)
-	EventNoData             EventKind = "no_data"             // the target is not scaled on its load: every strategy of its decision that reads metrics had no data (Recommendation.NoData) or failed; Reason says what each lacked. Told once, when it starts
+	EventNoData             EventKind = "no_data"             // the target is not scaled on its load: every strategy of its decision that reads metrics had no data (Recommendation.NoData) or failed (a decision whose context ended tells nothing); Reason says what each lacked. Told once, when it starts
 	EventDataRecovered      EventKind = "data_recovered"      // a target told EventNoData is decided on data again (Reason names the strategy that has it), or was forgotten (Engine.Forget, or its policy closed), which ends its standing
 )
 
