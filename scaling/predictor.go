@@ -104,7 +104,7 @@ type predictor struct {
 	spec    forecast.Spec
 	periods []int
 	fitErr  error
-	fcErr   error // why the last decision's forecast failed (nil: it did not)
+	fcErr   error // why the last decision's forecast failed, or its first fit was stopped by ctx (nil: neither)
 
 	grid     time.Time // a step boundary of the series' grid
 	lastNow  time.Time
@@ -225,6 +225,13 @@ func (p *predictor) observe(ctx context.Context, ser provider.Series, now time.T
 		return nil
 	}
 	if err := p.fitIfDue(ctx, ser, n, now); err != nil {
+		if p.model == nil {
+			// Stopped by ctx before any model was fitted: none is in use,
+			// and the status says why (a host whose every decision ends
+			// before a fit would see nothing otherwise). Not a failed fit:
+			// the next decision fits again.
+			p.standing, p.fcErr = StandingNoModel, err
+		}
 		return err
 	}
 	switch {
@@ -744,7 +751,8 @@ func (p *predictor) status() PredictiveStatus {
 }
 
 // noModelErr is why there is no forecast: the last decision's failed
-// forecast, else the failed fit (nil when neither failed).
+// forecast (or its fit stopped by ctx before any model was fitted), else
+// the failed fit (nil when neither failed).
 func (p *predictor) noModelErr() error {
 	if p.fcErr != nil {
 		return p.fcErr
