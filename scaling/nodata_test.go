@@ -241,3 +241,41 @@ func TestForgettingABlindTargetEndsItsWantOfData(t *testing.T) {
 	assert.Equal(t, 1, rec.count(scaling.EventNoData))
 	assert.Equal(t, 1, rec.count(scaling.EventDataRecovered), "a target that sees is told nothing when forgotten")
 }
+
+// TestAGroupAtZeroLacksNoUtilization: a group at zero instances has no
+// cpu to read, by design (scheduled to zero at night): the strategies
+// that read a utilization keep it without saying NoData, and the engine
+// tells nothing, where it paged every night. A metric that is not the
+// instances' (a load balancer's requests) still lacks data at zero.
+func TestAGroupAtZeroLacksNoUtilization(t *testing.T) {
+	t.Parallel()
+	threshold, targetValue, _, step := cpuStrategies(t)
+	requests, err := scaling.NewTargetValue(scaling.TargetValueConfig{Metric: provider.MetricRequests, Target: fp(100)})
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name string
+		give scaling.Strategy
+		want bool
+	}{
+		{"threshold on cpu", threshold, false},
+		{"target value on cpu", targetValue, false},
+		{"step on cpu", step, false},
+		{"target value on requests", requests, true},
+	} {
+		rec, err := tt.give.Recommend(t.Context(), stateWith(group(0, 0, 100)))
+		require.NoError(t, err, tt.name)
+		assert.Equal(t, tt.want, rec.NoData, "%s at zero: %s", tt.name, rec.Reason)
+		assert.Equal(t, 0, rec.Capacity.Desired, tt.name)
+		rec, err = tt.give.Recommend(t.Context(), stateWith(group(1, 0, 100)))
+		require.NoError(t, err, tt.name)
+		assert.True(t, rec.NoData, "%s at one: %s", tt.name, rec.Reason)
+	}
+
+	c := newCloud(t, 0, memory.Config{})
+	obs := &recorder{}
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(obs))
+	require.NoError(t, err)
+	_, err = e.Decide(t.Context(), stateWith(group(0, 0, 100)), []scaling.Candidate{{Name: "threshold", Strategy: threshold}}, "")
+	require.NoError(t, err)
+	assert.Zero(t, obs.count(scaling.EventNoData), "a group at zero lacks no cpu")
+}

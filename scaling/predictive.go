@@ -406,7 +406,7 @@ func (p *Predictive) Recommend(ctx context.Context, st State) (Recommendation, e
 		return Recommendation{}, fmt.Errorf("scaling: predictive: %w", err)
 	}
 	if missing != "" {
-		return noData(t, missing), nil
+		return noData(t, c.Metric, missing), nil
 	}
 	pr := p.target(t.ID, st.Now)
 	pr.mu.Lock()
@@ -417,7 +417,7 @@ func (p *Predictive) Recommend(ctx context.Context, st State) (Recommendation, e
 	d := pr.decide(t.Capacity.Desired)
 	if math.IsNaN(d.Last) {
 		// Every step read is a gap: no demand to size for.
-		return noData(t, fmt.Sprintf("predictive: no %s data: every step of the series is a gap", c.Metric)), nil
+		return noData(t, c.Metric, fmt.Sprintf("predictive: no %s data: every step of the series is a gap", c.Metric)), nil
 	}
 	if at, _, ok := ser.Last(); ok && d.Standing != StandingForecast {
 		// Sizing from the reactive capacity, which is the last demand
@@ -426,7 +426,7 @@ func (p *Predictive) Recommend(ctx context.Context, st State) (Recommendation, e
 		// to size for (fail closed: the capacity is kept), as for the
 		// threshold, target-value and step strategies.
 		if why := staleReason(st.Now, at, c.Step, c.Metric); why != "" {
-			return noData(t, "predictive: "+why), nil
+			return noData(t, c.Metric, "predictive: "+why), nil
 		}
 	}
 	rec := desired(t, d.Desired, d.reason(c, pr))

@@ -347,7 +347,7 @@ func (s *Step) Recommend(_ context.Context, st State) (Recommendation, error) {
 		return Recommendation{}, fmt.Errorf("scaling: step: %w", err)
 	}
 	if missing != "" {
-		return noData(t, missing), nil
+		return noData(t, s.cfg.Metric, missing), nil
 	}
 	// Its lookback only: a series may cover more (another strategy's
 	// longer need of the metric), whose older values would count as
@@ -358,10 +358,10 @@ func (s *Step) Recommend(_ context.Context, st State) (Recommendation, error) {
 	}
 	values, at := lastValues(ser, s.need.Lookback/s.cfg.Step, from)
 	if len(values) == 0 {
-		return noData(t, fmt.Sprintf("no %s data", s.cfg.Metric)), nil
+		return noData(t, s.cfg.Metric, fmt.Sprintf("no %s data", s.cfg.Metric)), nil
 	}
 	if why := staleReason(st.Now, at, s.cfg.Step, s.cfg.Metric); why != "" {
-		return noData(t, why), nil
+		return noData(t, s.cfg.Metric, why), nil
 	}
 	latest := values[0]
 	cur := t.Capacity.Desired

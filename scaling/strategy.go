@@ -350,7 +350,9 @@ type Recommendation struct {
 	// observer (EventNoData, and EventDataRecovered once one has data
 	// again). The built-in strategies set it; a host's strategy sets it
 	// for the same cases. A recommendation that keeps the capacity for
-	// another reason (a forecast-only mode, a missing catalogue) does not.
+	// another reason (a forecast-only mode, a missing catalogue) does not,
+	// nor one of a group at zero that lacks a utilization (cpu, memory),
+	// which only instances report.
 	NoData bool `json:"no_data,omitempty"`
 	// Reason says why, in words.
 	Reason string `json:"reason"`
@@ -759,10 +761,13 @@ func keep(t *Target, reason string) Recommendation {
 }
 
 // noData returns a recommendation that keeps the group t's capacity for
-// want of data, saying why (Recommendation.NoData).
-func noData(t *Target, reason string) Recommendation {
+// want of data of metric m, saying why: Recommendation.NoData, unless the
+// group is at zero and m is a utilization, which its instances report:
+// with none there is none to read, by design (a group scheduled to zero
+// at night), as Kubernetes' HPA does not scale at zero replicas.
+func noData(t *Target, m provider.Metric, reason string) Recommendation {
 	r := keep(t, reason)
-	r.NoData = true
+	r.NoData = t.Capacity.Desired > 0 || !m.IsUtilization()
 	return r
 }
 

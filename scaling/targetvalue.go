@@ -135,17 +135,17 @@ func (s *TargetValue) recommend(_ context.Context, st *State, bs *decideScratch)
 		return Recommendation{}, fmt.Errorf("scaling: target value: %w", err)
 	}
 	if missing != "" {
-		return noData(t, missing), nil
+		return noData(t, s.cfg.Metric, missing), nil
 	}
 	if err := checkLast(&ser, s.need.Metric, 1, time.Time{}); err != nil {
 		return Recommendation{}, fmt.Errorf("scaling: target value: %w", err)
 	}
 	at, value, ok := ser.Last()
 	if !ok {
-		return noData(t, fmt.Sprintf("no %s data in the last %s", s.cfg.Metric, 5*s.cfg.Step)), nil
+		return noData(t, s.cfg.Metric, fmt.Sprintf("no %s data in the last %s", s.cfg.Metric, 5*s.cfg.Step)), nil
 	}
 	if why := staleReason(st.Now, at, s.cfg.Step, s.cfg.Metric); why != "" {
-		return noData(t, why), nil
+		return noData(t, s.cfg.Metric, why), nil
 	}
 	count := t.Capacity.Desired
 	newCount, factor, direction := TargetValueCount(count, value, s.target, s.threshold, s.cfg.MaxScaleUp, s.cfg.MaxScaleDown)

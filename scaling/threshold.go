@@ -159,7 +159,7 @@ func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, erro
 		return Recommendation{}, fmt.Errorf("scaling: threshold: %w", err)
 	}
 	if missing != "" {
-		return noData(t, missing), nil
+		return noData(t, c.Metric, missing), nil
 	}
 	// Its lookback only: a series may cover more (another strategy's
 	// longer need of the metric), whose older values it would average in.
@@ -169,10 +169,10 @@ func (s *Threshold) Recommend(_ context.Context, st State) (Recommendation, erro
 	}
 	v, at, n := meanOfLast(ser, int(c.Window/c.Step), from)
 	if n == 0 {
-		return noData(t, fmt.Sprintf("no %s data in the last %s", c.Metric, c.Window+2*c.Step)), nil
+		return noData(t, c.Metric, fmt.Sprintf("no %s data in the last %s", c.Metric, c.Window+2*c.Step)), nil
 	}
 	if why := staleReason(st.Now, at, c.Step, c.Metric); why != "" {
-		return noData(t, why), nil
+		return noData(t, c.Metric, why), nil
 	}
 	cur := t.Capacity.Desired
 	inputs := []Input{
