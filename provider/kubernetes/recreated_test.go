@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -79,4 +80,38 @@ func TestWriteToARecreatedWorkloadIsNotRetried(t *testing.T) {
 		assert.Equal(t, int32(3), n, "the new workload is not stopped")
 		assert.NotContains(t, ann, kubernetes.AnnotationStoppedReplicas)
 	})
+}
+
+// TestResizeOfARecreatedPodIsNotRetried: the pod web-0 is deleted and
+// created again under its name (a StatefulSet's pod replaced, a person's
+// delete and apply) between Resize's read and its write. The write loses
+// the resourceVersion race, and its retry went ahead on the re-read pod,
+// another object whose load no one judged: the downsize decided for the
+// one deleted was applied to its replacement. A retry now requires the
+// same pod (its UID), as the workload writes' do: Resize fails with
+// provider.ErrConflict naming the replacement, and the new pod keeps its
+// requests.
+func TestResizeOfARecreatedPodIsNotRetried(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "2", "512Mi", false)}
+	labels := map[string]string{"app": "web"}
+	f.deployment("web", 1, cs)
+	f.pod("web-0", labels, cs, running(time.Now()))
+	d, ic := raceDriver(t, f, func() {
+		zero := int64(0)
+		require.NoError(t, f.admin.CoreV1().Pods(f.ns).Delete(f.ctx, "web-0", metav1.DeleteOptions{GracePeriodSeconds: &zero}))
+		f.pod("web-0", labels, cs, running(time.Now()))
+	})
+	ic.matches = func(r *http.Request) bool {
+		return r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/pods/web-0/resize")
+	}
+	err := d.Resize(f.ctx, f.id(kubernetes.ObjectPod, "web-0"), provider.Size{VCPU: 0.5})
+	require.ErrorIs(t, err, provider.ErrConflict)
+	assert.Contains(t, err.Error(), "created again")
+	assert.Equal(t, int32(1), ic.seen.Load(), "the lost write, not retried on the new pod")
+	p, err := f.admin.CoreV1().Pods(f.ns).Get(f.ctx, "web-0", metav1.GetOptions{})
+	require.NoError(t, err)
+	got := p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]
+	assert.Equal(t, "2", got.String(), "the new pod's request stands")
 }

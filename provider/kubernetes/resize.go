@@ -37,7 +37,10 @@ import (
 // provider.ErrUnsupported with that reason; a change the API server refuses (such as a memory limit
 // decrease it does not allow) provider.ErrInvalid with its message. Lost
 // resourceVersion races are retried up to Config.ConflictRetries times:
-// the size is absolute, so retrying on the re-read pod is safe.
+// the size is absolute, so retrying on the re-read pod is safe, while it
+// is the same pod (its UID): one deleted and created again under its name
+// is provider.ErrConflict, nothing written, since the size was decided
+// for the pod deleted.
 func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) (err error) {
 	defer d.red.Errorp(&err)
 	const op = "resize"
@@ -81,8 +84,14 @@ func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) (err
 		if !errors.Is(err, provider.ErrConflict) || attempt >= d.cfg.ConflictRetries {
 			return err
 		}
+		uid := pod.UID
 		if pod, _, err = d.getPod(ctx, op, id, ref); err != nil {
 			return err
+		}
+		if pod.UID != uid {
+			// Deleted and created again under its name: the size was
+			// decided for the pod deleted, not for this one.
+			return fmt.Errorf("kubernetes: %s %q: %w: the pod was deleted and created again since it was read", op, id, provider.ErrConflict)
 		}
 	}
 }
