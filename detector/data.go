@@ -45,37 +45,51 @@ func (d metricData) has(m provider.Metric) (time.Duration, bool) {
 // statistic never stands in for it. Any code other than qOK comes with its
 // reason and, but for qMissing (NaN), the statistics of the data there is
 // (gaps and suspect zeros left out; NaN where there is none), so that a
-// caller can still see load in it. m must have data (see has).
-func (d metricData) utilization(m provider.Metric, th float64, st provider.Statistic, window, hold time.Duration, q DataQuality) (x, hx float64, code int, why Reason) {
+// caller can still see load in it. xd and hd are the spans x and hx were
+// read over: the window and the hold period, or, when the resource's own
+// steps gave the higher statistic, the time since its launch (a reason
+// must not call the mean of its 48 hours the week's). m must have data
+// (see has).
+func (d metricData) utilization(m provider.Metric, th float64, st provider.Statistic, window, hold time.Duration, q DataQuality) (x, hx float64, xd, hd time.Duration, code int, why Reason) {
+	launch := d.in.Resource.LaunchTime
 	if d.dg != nil {
-		return d.dg.utilization(m, th, st, window, hold, d.in.Resource.LaunchTime, q)
+		return d.dg.utilization(m, th, st, window, hold, launch, q)
 	}
 	s, _ := d.in.SeriesFor(m)
 	w, code, why := view(s, d.in.Now, window, th, q)
 	if code == qMissing {
-		return math.NaN(), math.NaN(), code, why
+		return math.NaN(), math.NaN(), window, min(hold, window), code, why
 	}
 	lo := w.lo
-	if launch := d.in.Resource.LaunchTime; !launch.IsZero() {
+	if !launch.IsZero() {
 		lo = min(max(lo, ceilIndex(s, launch)), w.hi)
 	}
 	holdAt := ceilIndex(s, d.in.Now.Add(-hold))
-	x = higher(w.stat(st, w.lo, w.hi), w.stat(st, lo, w.hi))
-	hx = higher(w.stat(st, max(w.lo, holdAt), w.hi), w.stat(st, max(lo, holdAt), w.hi))
+	x, xd = higher(w.stat(st, w.lo, w.hi), w.stat(st, lo, w.hi), window, d.in.Now, launch)
+	hx, hd = higher(w.stat(st, max(w.lo, holdAt), w.hi), w.stat(st, max(lo, holdAt), w.hi), min(hold, window), d.in.Now, launch)
 	if code == qOK && math.IsNaN(hx) {
 		code, why = w.stale(d.in.Now, min(hold, window))
 	}
-	return x, hx, code, why
+	return x, hx, xd, hd, code, why
 }
 
-// higher is the higher of a statistic over the whole window (all) and
-// over the resource's own steps (own), the one that judges it less idle;
-// NaN when own is (no step of its own: nothing says what it does).
-func higher(all, own float64) float64 {
-	if math.IsNaN(own) {
-		return own
+// higher is the higher of a statistic over the whole span before now
+// (all) and over the resource's own steps in it, from launch on (own),
+// the one that judges it less idle, and the span it was read over: span,
+// or the time since launch when own is higher; NaN when own is (no step
+// of its own: nothing says what it does).
+func higher(all, own float64, span time.Duration, now, launch time.Time) (float64, time.Duration) {
+	ownSpan := span
+	if !launch.IsZero() && launch.After(now.Add(-span)) {
+		ownSpan = max(now.Sub(launch), 0)
 	}
-	return math.Max(all, own)
+	if math.IsNaN(own) {
+		return own, ownSpan
+	}
+	if own > all {
+		return own, ownSpan
+	}
+	return all, span
 }
 
 // learn fills p (whose Location, IdleShare and PeakLevel are set) with the

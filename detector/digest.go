@@ -310,11 +310,11 @@ func statOf(st provider.Statistic, n int, sum, mx float64) float64 {
 // higher of the whole window's and that of the hours after launch and
 // the steps of its hour from it on, the coverage the whole window's, as
 // a full read's.
-func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Statistic, window, hold time.Duration, launch time.Time, q DataQuality) (x, hx float64, code int, why Reason) {
+func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Statistic, window, hold time.Duration, launch time.Time, q DataQuality) (x, hx float64, xd, hd time.Duration, code int, why Reason) {
 	md := v.find(m)
 	code, why = v.quality(md, q)
 	if code == qMissing {
-		return math.NaN(), math.NaN(), code, why
+		return math.NaN(), math.NaN(), window, min(hold, window), code, why
 	}
 	stat := func(w time.Duration, launch time.Time) float64 {
 		k := v.hoursOf(md, w, launch)
@@ -336,8 +336,8 @@ func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Stati
 		return statOf(st, n, sum, 0)
 	}
 	n := steps(md, v.hoursOf(md, window, time.Time{}))
-	x = higher(stat(window, time.Time{}), stat(window, launch))
-	hx = higher(stat(min(hold, window), time.Time{}), stat(min(hold, window), launch))
+	x, xd = higher(stat(window, time.Time{}), stat(window, launch), window, v.now, launch)
+	hx, hd = higher(stat(min(hold, window), time.Time{}), stat(min(hold, window), launch), min(hold, window), v.now, launch)
 	if code == qOK && q.MinCoverage > 0 {
 		total := max(int(window/v.d.step), 1)
 		if cov := float64(n) / float64(total); cov < q.MinCoverage {
@@ -349,7 +349,7 @@ func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Stati
 		// suspect zeros).
 		code, why = qStale, Reason{Code: ReasonStale, Duration: v.now.Sub(md.lastData), Limit: float64(min(hold, window))}
 	}
-	return x, hx, code, why
+	return x, hx, xd, hd, code, why
 }
 
 // learn is metricData.learn from the digest: the counts count idle steps

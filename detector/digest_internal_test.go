@@ -132,9 +132,11 @@ func TestDigestAnswersAsTheSeries(t *testing.T) {
 			if st == "" {
 				st = provider.StatMean
 			}
-			x1, h1, c1, w1 := series.utilization(m, u.Thresholds[m], st, u.Window, u.Hold, u.Quality)
-			x2, h2, c2, w2 := digest.utilization(m, u.Thresholds[m], st, u.Window, u.Hold, u.Quality)
+			x1, h1, xd1, hd1, c1, w1 := series.utilization(m, u.Thresholds[m], st, u.Window, u.Hold, u.Quality)
+			x2, h2, xd2, hd2, c2, w2 := digest.utilization(m, u.Thresholds[m], st, u.Window, u.Hold, u.Quality)
 			require.Equal(t, c1, c2, "%s at %s: utilization code", m, now)
+			require.Equal(t, xd1, xd2, "%s at %s: the span read", m, now)
+			require.Equal(t, hd1, hd2, "%s at %s: the hold's span read", m, now)
 			require.Equal(t, w1, w2)
 			// The statistics too when the data fails the rules (the
 			// network's hours miss 4 of 12 steps): they can show load.

@@ -195,7 +195,9 @@ func (c UtilizationConfig) Validate() error {
 // ways, so that a resource created again under its predecessor's ID is
 // not judged on the predecessor's idle days, nor an instance started
 // again yesterday (EC2's LaunchTime is its last start) on one quiet day
-// after a busy week. Its score is the lowest per-metric score.
+// after a busy week; a reason's Duration is the span its Value was read
+// over (the time since the launch when the resource's own steps gave
+// it). Its score is the lowest per-metric score.
 // It is safe for concurrent use.
 type Utilization struct {
 	cfg     UtilizationConfig
@@ -278,7 +280,7 @@ func (u *Utilization) evaluate(in *Input, data metricData, r *result) error {
 		if stat == "" {
 			stat = provider.StatMean
 		}
-		x, hx, q, why := data.utilization(m, th, stat, u.cfg.Window, u.cfg.Hold, u.cfg.Quality)
+		x, hx, xd, hd, q, why := data.utilization(m, th, stat, u.cfg.Window, u.cfg.Hold, u.cfg.Quality)
 		why.Signal, why.Metric = SignalUtilization, m
 		switch {
 		case q == qMissing:
@@ -309,12 +311,12 @@ func (u *Utilization) evaluate(in *Input, data metricData, r *result) error {
 		switch {
 		case x >= th:
 			r.state = NotIdle
-			r.add(Reason{Signal: SignalUtilization, Code: ReasonAbove, Metric: m, Statistic: stat, Value: x, Limit: th, Duration: u.cfg.Window})
+			r.add(Reason{Signal: SignalUtilization, Code: ReasonAbove, Metric: m, Statistic: stat, Value: x, Limit: th, Duration: xd})
 		case hx >= th:
 			r.state = NotIdle
-			r.add(Reason{Signal: SignalUtilization, Code: ReasonNotHeld, Metric: m, Statistic: stat, Value: hx, Limit: th, Duration: u.cfg.Hold})
+			r.add(Reason{Signal: SignalUtilization, Code: ReasonNotHeld, Metric: m, Statistic: stat, Value: hx, Limit: th, Duration: hd})
 		default:
-			r.add(Reason{Signal: SignalUtilization, Code: ReasonBelow, Metric: m, Statistic: stat, Value: x, Limit: th, Duration: u.cfg.Window})
+			r.add(Reason{Signal: SignalUtilization, Code: ReasonBelow, Metric: m, Statistic: stat, Value: x, Limit: th, Duration: xd})
 		}
 		if q != qOK {
 			r.add(why) // what the load was read from

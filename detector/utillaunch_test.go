@@ -83,3 +83,57 @@ func TestUtilizationOfARestartedInstanceReadsItsWeekToo(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, detector.Idle, v.State, v.Explain())
 }
+
+// TestUtilizationReasonNamesTheStepsItRead: a statistic that is the mean
+// of the resource's own steps since its launch (higher than the whole
+// window's) was reported over the whole window: the reason of a machine
+// launched 48 hours ago read "cpu mean 12.5% ≥ 10% over 168h", a mean the
+// week never had (the week's is 4.3 %). The reason now names the 48 hours
+// its value is the mean of, in the full read and the Tracker alike, and
+// the whole window when the window's statistic is the higher.
+func TestUtilizationReasonNamesTheStepsItRead(t *testing.T) {
+	t.Parallel()
+	const step = 5 * time.Minute
+	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+	n := 8 * 288
+	start := now.Add(-time.Duration(n) * step)
+	launch := now.Add(-48 * time.Hour)
+	cfg := detector.UtilizationConfig{Window: 7 * 24 * time.Hour}
+	u, err := detector.NewUtilization(cfg)
+	require.NoError(t, err)
+	reason := func(t *testing.T, cpu func(at time.Time) float64) detector.Reason {
+		t.Helper()
+		s := synth("r", start, step, n, func(i int) float64 { return cpu(start.Add(time.Duration(i) * step)) })
+		v, err := u.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", launch), Series: []provider.Series{s}})
+		require.NoError(t, err)
+		rs := append(reasonsOf(v, detector.ReasonAbove), reasonsOf(v, detector.ReasonBelow)...)
+		require.Len(t, rs, 1, v.Explain())
+		return rs[0]
+	}
+	own := reason(t, func(at time.Time) float64 {
+		if at.Before(launch) {
+			return 0.01 // the predecessor's idle days
+		}
+		return 0.125
+	})
+	assert.Equal(t, detector.ReasonAbove, own.Code)
+	assert.InDelta(t, 0.125, own.Value, 1e-9)
+	assert.Equal(t, 48*time.Hour, own.Duration, "the mean of its own 48 hours, not the week's")
+	week := reason(t, func(at time.Time) float64 {
+		if at.Before(launch) {
+			return 0.5 // busy before a restart
+		}
+		return 0.02
+	})
+	assert.Equal(t, detector.ReasonAbove, week.Code)
+	assert.Equal(t, cfg.Window, week.Duration, "the week's mean")
+	quiet := reason(t, func(at time.Time) float64 {
+		if at.Before(launch) {
+			return 0.01
+		}
+		return 0.05
+	})
+	assert.Equal(t, detector.ReasonBelow, quiet.Code)
+	assert.InDelta(t, 0.05, quiet.Value, 1e-9)
+	assert.Equal(t, 48*time.Hour, quiet.Duration, "the mean of its own 48 hours")
+}
