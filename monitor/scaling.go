@@ -57,7 +57,9 @@ const OutcomeStopped = "stopped"
 // Err, if any, is a refusal, not a failure (safety.IsFailure), is the
 // require_approval decision it records, not a block. Every event has
 // Source SourceScaling, ResourceID the target, Ref the plan's ID, and
-// Action scale_out, scale_in or resize from the change; a forecast event
+// Action scale_out, scale_in or resize from the change (a change of the
+// bounds alone is scale_out when they only rise, else scale_in, as the
+// engine names its steps); a forecast event
 // has Strategy, the strategy's name (a target's predictive strategies
 // each have their own standing).
 func ScalingEvents(e scaling.Event, instanceCost float64) []Event {
@@ -151,9 +153,11 @@ func forecastError(v float64) float64 {
 	return v
 }
 
-// scalingAction is the safety action of a scaling event's change: scale
-// out or in by the desired capacity, resize for a size change, none when
-// the event carries no change.
+// scalingAction is the safety action of a scaling event's change, as the
+// engine names its step and the gate judges it: scale out or in by the
+// desired capacity, at an equal one scale out when the bounds only rise
+// and scale in when one falls, resize for a size change, none when the
+// event carries no change.
 func scalingAction(e scaling.Event) safety.Action {
 	switch {
 	case e.To.Desired > e.From.Desired:
@@ -162,8 +166,12 @@ func scalingAction(e scaling.Event) safety.Action {
 		return safety.ActionScaleIn
 	case e.FromSize != e.ToSize:
 		return safety.ActionResize
+	case e.To == e.From:
+		return ""
+	case e.To.Min >= e.From.Min && e.To.Max >= e.From.Max:
+		return safety.ActionScaleOut
 	}
-	return ""
+	return safety.ActionScaleIn
 }
 
 // InstanceCosts returns the instance cost of every target of an

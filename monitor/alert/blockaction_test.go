@@ -76,3 +76,28 @@ func TestSafetyBlockOfTwoActionsResolvesWhenBothPass(t *testing.T) {
 		event(monitor.KindVerdict, "i-2", "not_idle", 2*time.Hour)))
 	assert.Empty(t, a.Firing())
 }
+
+// TestSafetyBlockIsNotResolvedByABoundsOnlyStepOfTheOtherDirection: the
+// engine calls a step that keeps the desired capacity and only raises the
+// bounds a scale_out (and one that lowers them a scale_in), and the gate
+// judges it so; the monitor's event named no action for it, and a
+// resolving event naming none resolves every action: a scale_out that
+// only raised the maximum, executed, resolved the safety_block alert of a
+// scale_in the gate still blocked. It now names the engine's action, so
+// the alert keeps firing until a scale_in goes through; a bounds-only
+// scale_in executed resolves it.
+func TestSafetyBlockIsNotResolvedByABoundsOnlyStepOfTheOtherDirection(t *testing.T) {
+	t.Parallel()
+	a, l := newAlerter(t, alert.Config{})
+	obs := monitor.NewScalingObserver(l)
+	step := func(k scaling.EventKind, at time.Duration, from, to provider.CapacitySpec) scaling.Event {
+		return scaling.Event{Kind: k, Time: t0.Add(at), Target: "asg-web", PlanID: "p", From: from, To: to}
+	}
+	obs.Observe(step(scaling.EventStepBlocked, 0, provider.CapacitySpec{Min: 1, Desired: 4, Max: 10}, provider.CapacitySpec{Min: 1, Desired: 2, Max: 10}))
+	obs.Observe(step(scaling.EventStepExecuted, time.Hour, provider.CapacitySpec{Min: 1, Desired: 4, Max: 10}, provider.CapacitySpec{Min: 1, Desired: 4, Max: 12}))
+	require.NoError(t, obs.Err())
+	require.Len(t, a.Firing(), 1, "a scale_out that only raised the maximum does not resolve a blocked scale_in")
+	obs.Observe(step(scaling.EventStepExecuted, 2*time.Hour, provider.CapacitySpec{Min: 2, Desired: 4, Max: 12}, provider.CapacitySpec{Min: 1, Desired: 4, Max: 12}))
+	require.NoError(t, obs.Err())
+	assert.Empty(t, a.Firing(), "a scale_in (the minimum lowered) went through")
+}
