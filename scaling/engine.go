@@ -171,6 +171,7 @@ const (
 	DefaultMaxRetryBackoff  = 30 * time.Second
 	DefaultSettleEstimate   = 2 * time.Minute
 	DefaultHistoryRetention = 2 * time.Hour
+	DefaultNoDataAfter      = 5 * time.Minute
 )
 
 // DefaultScaleInSignal is the monitoring signal of a scale in or resize
@@ -259,6 +260,13 @@ type EngineConfig struct {
 	// keeps the longest of their windows). It must cover those
 	// strategies' windows (up to 1h for an HPA). Default: 2h.
 	HistoryRetention time.Duration `json:"history_retention,omitempty" yaml:"history_retention,omitempty"`
+	// NoDataAfter is how long a target's decisions must lack data (every
+	// strategy that reads metrics says Recommendation.NoData, or fails)
+	// before the engine tells its observer (EventNoData), so that one
+	// failed metrics read, or a metric a minute late, does not page and
+	// resolve a pass later. A negative value tells at the first such
+	// decision. Default: 5m (as alert.DefaultFor).
+	NoDataAfter time.Duration `json:"no_data_after,omitempty" yaml:"no_data_after,omitempty"`
 }
 
 // Validate returns an error matching provider.ErrInvalid naming the first
@@ -316,6 +324,7 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	set(&c.RetryBackoff, DefaultRetryBackoff)
 	set(&c.SettleEstimate, DefaultSettleEstimate)
 	set(&c.HistoryRetention, DefaultHistoryRetention)
+	set(&c.NoDataAfter, DefaultNoDataAfter)
 	return c
 }
 
@@ -496,10 +505,12 @@ type historyCell struct {
 	// back at least once): the end of their standing is emitted when the
 	// target is forgotten.
 	reported map[string]bool
-	// blind holds whether the target's last decision was made without
-	// data (EventNoData told, EventDataRecovered not yet): its end is
-	// emitted when the target is forgotten.
-	blind bool
+	// blind holds whether the target was told without data (EventNoData
+	// told, EventDataRecovered not yet): its end is emitted when the
+	// target is forgotten. blindSince is the time of the first of its
+	// decisions without data in a row (zero when the last had data).
+	blind      bool
+	blindSince time.Time
 	// recs is where h's first records live: next to the cell its
 	// evaluation locks anyway, rather than in an array of their own
 	// somewhere else in the heap (a fleet pass reads ten thousand
@@ -874,7 +885,7 @@ func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now
 		// A decision cut short (a host shutting down, a pass's deadline)
 		// says nothing of the target's data: told blind, it would page
 		// for every target of a process stopping, for good.
-		if ev, ok := c.dataEvent(t.ID, now, candidates, pinned, recs, failed); ok {
+		if ev, ok := c.dataEvent(t.ID, now, e.cfg.NoDataAfter, candidates, pinned, recs, failed); ok {
 			events = append(events, ev)
 		}
 	}
@@ -917,8 +928,11 @@ func (c *historyCell) forecastEvent(target string, now time.Time, r Recommendati
 // blind (without data) when every candidate that reads metrics (a
 // MetricNeeder, or one whose recommendation says NoData), or the pinned
 // one when the policy pins one, had no data or failed. A decision with no
-// such candidate (only scheduled actions) lacks nothing. c.mu is held.
-func (c *historyCell) dataEvent(target string, now time.Time, candidates []Candidate, pinned string, recs []Recommendation, failed *failures) (Event, bool) {
+// such candidate (only scheduled actions) lacks nothing. The target is
+// told without data once its decisions have been blind for after (at the
+// first when after is negative), and told recovered at the first that is
+// not, if it was told. c.mu is held.
+func (c *historyCell) dataEvent(target string, now time.Time, after time.Duration, candidates []Candidate, pinned string, recs []Recommendation, failed *failures) (Event, bool) {
 	// sight says whether candidate i counts (it decides, and reads
 	// metrics) and whether it lacked data.
 	sight := func(i int) (counts, lacked bool) {
@@ -942,6 +956,15 @@ func (c *historyCell) dataEvent(target string, now time.Time, candidates []Candi
 		}
 	}
 	blind := readers > 0 && lacking == readers
+	switch {
+	case !blind:
+		c.blindSince = time.Time{}
+	case c.blindSince.IsZero() || now.Before(c.blindSince):
+		c.blindSince = now
+	}
+	if blind && now.Sub(c.blindSince) < after {
+		return Event{}, false // not for long enough yet
+	}
 	if blind == c.blind {
 		return Event{}, false
 	}
@@ -953,7 +976,7 @@ func (c *historyCell) dataEvent(target string, now time.Time, candidates []Candi
 		for i := range candidates {
 			if counts, lacked := sight(i); counts && !lacked {
 				ev.Strategy = candidates[i].Name
-				fmt.Fprintf(&b, "%s has data again: %s", candidates[i].Name, recs[i].Reason)
+				fmt.Fprintf(&b, "%s lacks no data: %s", candidates[i].Name, recs[i].Reason)
 				break
 			}
 		}

@@ -314,14 +314,16 @@ func Example_mockClock() {
 
 // ExampleEventNoData: a group whose CPU is not published (an agent down,
 // a metrics outage) keeps its capacity pass after pass, which no error
-// reports; the engine tells its observer once when the target's
-// strategies start lacking data and once when they have it again.
+// reports; the engine tells its observer once the target's strategies
+// have lacked data for five minutes (EngineConfig.NoDataAfter), and once
+// when they have it again.
 func ExampleEventNoData() {
-	cloud, _ := memory.New(memory.Config{}, memory.WithClock(bclock.NewMock()))
+	clk := bclock.NewMock()
+	cloud, _ := memory.New(memory.Config{}, memory.WithClock(clk))
 	_ = cloud.AddGroup(provider.Resource{ID: "web", Kind: provider.KindGroup}, provider.CapacitySpec{Min: 1, Max: 20, Desired: 4})
 	observer := scaling.ObserverFunc(func(e scaling.Event) {
 		if e.Kind == scaling.EventNoData || e.Kind == scaling.EventDataRecovered {
-			fmt.Println(e.Kind, e.Target+":", e.Reason)
+			fmt.Printf("%s after %s: %s %s\n", e.Kind, e.Time.Sub(time.Unix(0, 0)), e.Target, e.Reason)
 		}
 	})
 	engine, _ := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: cloud, Metrics: cloud}, allowAll{}, scaling.WithObserver(observer))
@@ -331,12 +333,13 @@ func ExampleEventNoData() {
 		fmt.Println(err)
 		return
 	}
-	for range 3 { // no cpu: told once
+	for range 8 { // a pass a minute, no cpu
 		a.Evaluate(context.Background(), cloud.Now())
+		clk.Add(time.Minute)
 	}
 	_ = cloud.AddSamples("web", provider.MetricCPU, provider.Sample{Time: cloud.Now().Add(-time.Minute), Value: 0.5})
 	a.Evaluate(context.Background(), cloud.Now())
 	// Output:
-	// no_data web: no data to scale on: threshold: no cpu data in the last 3m0s
-	// data_recovered web: threshold has data again: cpu 0.5 within [0.3, 0.8]
+	// no_data after 5m0s: web no data to scale on: threshold: no cpu data in the last 3m0s
+	// data_recovered after 8m0s: web threshold lacks no data: cpu 0.5 within [0.3, 0.8]
 }

@@ -137,7 +137,7 @@ func TestEngineTellsWhenATargetIsBlind(t *testing.T) {
 	t.Parallel()
 	c := newCloud(t, 2, memory.Config{})
 	rec := &recorder{}
-	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+	e, err := scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -1}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
 	require.NoError(t, err)
 	target := webTarget(t, c)
 	aData, bData := true, true
@@ -179,7 +179,7 @@ func TestEngineTellsWhenATargetIsBlind(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, scaling.EventDataRecovered, got[0].Kind)
 	assert.Equal(t, "b", got[0].Strategy)
-	assert.Equal(t, "b has data again: b sees", got[0].Reason)
+	assert.Equal(t, "b lacks no data: b sees", got[0].Reason)
 
 	// Pinned, a decides alone: blind though b sees.
 	got = decide("a", both...)
@@ -219,7 +219,7 @@ func TestForgettingABlindTargetEndsItsWantOfData(t *testing.T) {
 	t.Parallel()
 	c := newCloud(t, 2, memory.Config{})
 	rec := &recorder{}
-	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+	e, err := scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -1}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
 	require.NoError(t, err)
 	target := webTarget(t, c)
 	data := false
@@ -273,9 +273,55 @@ func TestAGroupAtZeroLacksNoUtilization(t *testing.T) {
 
 	c := newCloud(t, 0, memory.Config{})
 	obs := &recorder{}
-	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(obs))
+	e, err := scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -1}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(obs))
 	require.NoError(t, err)
 	_, err = e.Decide(t.Context(), stateWith(group(0, 0, 100)), []scaling.Candidate{{Name: "threshold", Strategy: threshold}}, "")
 	require.NoError(t, err)
 	assert.Zero(t, obs.count(scaling.EventNoData), "a group at zero lacks no cpu")
+}
+
+// TestNoDataIsToldOnceItLasts: by default a target is told without data
+// once its decisions have lacked it for five minutes
+// (EngineConfig.NoDataAfter), so that one failed metrics read does not
+// page and resolve a pass later; a decision with data in between starts
+// the count again, and a target never told is never told recovered.
+func TestNoDataIsToldOnceItLasts(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, 2, memory.Config{})
+	rec := &recorder{}
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Minute, e.Config().NoDataAfter)
+	target := webTarget(t, c)
+	data := false
+	cands := []scaling.Candidate{{Name: "a", Strategy: lacking{"a", &data}}}
+	decide := func(at time.Duration) {
+		t.Helper()
+		_, err := e.Decide(t.Context(), scaling.State{Now: t0.Add(at), Target: target}, cands, "")
+		require.NoError(t, err)
+	}
+	for m := range 5 { // blind at 0 to 4 minutes
+		decide(time.Duration(m) * time.Minute)
+	}
+	data = true
+	decide(5 * time.Minute)
+	assert.Zero(t, rec.count(scaling.EventNoData), "five minutes blind but not yet five minutes long")
+	assert.Zero(t, rec.count(scaling.EventDataRecovered), "never told, never recovered")
+	data = false
+	for m := 6; m < 11; m++ {
+		decide(time.Duration(m) * time.Minute)
+	}
+	assert.Zero(t, rec.count(scaling.EventNoData), "blind from 6 to 10 minutes: 4 minutes long")
+	decide(11*time.Minute - time.Nanosecond)
+	assert.Zero(t, rec.count(scaling.EventNoData), "a nanosecond short")
+	decide(11 * time.Minute)
+	require.Equal(t, 1, rec.count(scaling.EventNoData), "blind for five minutes")
+	decide(12 * time.Minute)
+	assert.Equal(t, 1, rec.count(scaling.EventNoData), "told once")
+	data = true
+	decide(13 * time.Minute)
+	assert.Equal(t, 1, rec.count(scaling.EventDataRecovered), "recovered at once")
+
+	_, err = scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -time.Minute}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+	require.NoError(t, err, "negative: at the first")
 }

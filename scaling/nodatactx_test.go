@@ -24,7 +24,7 @@ func TestADecisionCutShortTellsNothingOfData(t *testing.T) {
 	t.Parallel()
 	c := newCloud(t, 2, memory.Config{})
 	rec := &recorder{}
-	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+	e, err := scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -1}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
 	require.NoError(t, err)
 	target := webTarget(t, c)
 	data := true

@@ -57,14 +57,18 @@ func TestScalingNoDataAlertFollowsTheAutoscaler(t *testing.T) {
 	}
 	as, err := scaling.NewAutoscaler(cfg, engine, scaling.Fleet{Inventory: cloud, Metrics: cloud}, scaling.WithClock(clk))
 	require.NoError(t, err)
-	for i := range 3 {
+	for i := range 5 {
+		pass(as, t0.Add(time.Duration(i)*time.Minute))
+	}
+	assert.Empty(t, firing(), "blind for four minutes: not yet (scaling.DefaultNoDataAfter)")
+	for i := 5; i < 8; i++ {
 		pass(as, t0.Add(time.Duration(i)*time.Minute))
 	}
 	assert.Equal(t, []string{"scaling_no_data/web"}, firing())
 	require.Len(t, a.Firing(), 1)
 	assert.Equal(t, alert.SeverityWarning, a.Firing()[0].Severity)
 	assert.Contains(t, a.Firing()[0].Reason, "threshold: ")
-	assert.Equal(t, []string{"firing scaling_no_data/web"}, rec.sent(), "paged once for three blind passes")
+	assert.Equal(t, []string{"firing scaling_no_data/web"}, rec.sent(), "paged once for eight blind passes")
 	// Hours of blindness: still one alert, never resolved by waiting.
 	pass(as, t0.Add(6*time.Hour))
 	assert.Equal(t, []string{"scaling_no_data/web"}, firing())
@@ -80,6 +84,7 @@ func TestScalingNoDataAlertFollowsTheAutoscaler(t *testing.T) {
 
 	// Blind again, then the target leaves the policy: resolved.
 	pass(as, t0.Add(9*time.Hour)) // its cpu ended at 8h: stale
+	pass(as, t0.Add(9*time.Hour+5*time.Minute))
 	assert.Equal(t, []string{"scaling_no_data/web"}, firing())
 	clk.Set(t0.Add(10 * time.Hour))
 	as.Close()
