@@ -101,3 +101,36 @@ func TestSafetyBlockIsNotResolvedByABoundsOnlyStepOfTheOtherDirection(t *testing
 	require.NoError(t, obs.Err())
 	assert.Empty(t, a.Firing(), "a scale_in (the minimum lowered) went through")
 }
+
+// Mutation testing of PerAction found two decisions untested. A block
+// whose event named no action (a host's gate, an older auditor) is
+// resolved by a resolving event of any action: without it, the alert
+// waited for a resolving event naming no action, which a gate that
+// passes never writes. And an alert resolved by a verdict forgets the
+// actions its matches named: a later block of another action is resolved
+// by that action passing, not held open by the stop of the episode
+// before.
+func TestSafetyBlockPerActionEdges(t *testing.T) {
+	t.Parallel()
+	a, l := newAlerter(t, alert.Config{})
+	ctx := t.Context()
+	action := func(k monitor.Kind, id, outcome string, act safety.Action, at time.Duration) monitor.Event {
+		e := event(k, id, outcome, at)
+		e.Action = act
+		return e
+	}
+	block, pass := string(safety.Block), string(safety.Pass)
+	require.NoError(t, l.Record(ctx, action(monitor.KindBlocked, "i-1", block, "", 0)))
+	require.Len(t, a.Firing(), 1)
+	require.NoError(t, l.Record(ctx, action(monitor.KindDecision, "i-1", pass, safety.ActionStop, time.Hour)))
+	assert.Empty(t, a.Firing(), "a block naming no action: any action passing resolves it")
+
+	require.NoError(t, l.Record(ctx,
+		action(monitor.KindBlocked, "i-2", block, safety.ActionStop, 0),
+		event(monitor.KindVerdict, "i-2", "not_idle", time.Hour)))
+	require.Empty(t, a.Firing(), "not idle: resolved")
+	require.NoError(t, l.Record(ctx, action(monitor.KindBlocked, "i-2", block, safety.ActionTerminate, 9*24*time.Hour)))
+	require.Len(t, a.Firing(), 1)
+	require.NoError(t, l.Record(ctx, action(monitor.KindDecision, "i-2", pass, safety.ActionTerminate, 9*24*time.Hour+time.Hour)))
+	assert.Empty(t, a.Firing(), "the terminate passes; the stop blocked before the verdict is no part of this alert")
+}
