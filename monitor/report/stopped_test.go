@@ -56,3 +56,22 @@ func TestActedOnResourceIsNotCountedAsEstimatedSavings(t *testing.T) {
 	assert.InDelta(t, 3*73, rep.Totals.EstimatedMonthlySavings, 1e-9)
 	assert.Len(t, rep.Realised, 4, "every executed stop and resize; i-unverified's saves nothing")
 }
+
+// Mutation testing of idleList found the dry-run check of a stop untested
+// (every test passed without it): a stop recorded as done in a dry run (a
+// preview, which changed nothing) leaves the saving estimated; without
+// it, the preview removed the resource's saving from the estimate though
+// it is still running.
+func TestDryRunStopDoneLeavesTheSavingEstimated(t *testing.T) {
+	t.Parallel()
+	evs := []monitor.Event{
+		{Time: t0, Kind: monitor.KindVerdict, Source: monitor.SourceReaper, ResourceID: "i-1",
+			Outcome: string(detector.Idle), Action: safety.ActionStop, MonthlySavings: 73, Confidence: 0.9},
+		{Time: t0.Add(time.Hour), Kind: monitor.KindAction, Source: monitor.SourceReaper, ResourceID: "i-1",
+			Action: safety.ActionStop, Outcome: monitor.OutcomeDone, DryRun: true},
+	}
+	rep, err := report.Build(report.Input{Now: t0.Add(3 * time.Hour), Events: evs})
+	require.NoError(t, err)
+	require.Len(t, rep.Idle, 1)
+	assert.InDelta(t, 73, rep.Totals.EstimatedMonthlySavings, 1e-9)
+}
