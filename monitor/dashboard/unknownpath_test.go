@@ -49,8 +49,12 @@ func TestUnknownPathAndMethodAreJSON(t *testing.T) {
 			}
 			require.NoError(t, json.Unmarshal(body, &e), "body %q", body)
 			assert.NotEmpty(t, e.Error)
+			assert.Contains(t, e.Error, tt.method+" "+tt.path, "the error names the request")
 			if tt.want == http.StatusMethodNotAllowed {
 				assert.Contains(t, resp.Header.Get("Allow"), http.MethodGet)
+				// Mutation testing found the list of allowed methods in
+				// the error untested (every test passed without it).
+				assert.Contains(t, e.Error, "(allowed: "+resp.Header.Get("Allow")+")", "the error says which methods the route takes")
 			}
 		})
 	}
