@@ -40,6 +40,10 @@ func TestBuiltInStrategiesSayWhenTheyHaveNoData(t *testing.T) {
 			{"a failed read", failed},
 			{"only gaps", stateWith(group(8, 1, 100), flatSeries(provider.MetricCPU, time.Minute, 120, gap))},
 			{"stale", stateWith(group(8, 1, 100), sampleAgo(110*time.Minute, 0.99))},
+			// Found by mutation testing: the stale value above lies before
+			// the threshold's and the step's lookback, which say "no data";
+			// one at its start is stale and read.
+			{"stale within the lookback", stateWith(group(8, 1, 100), sampleAgo(6*time.Minute, 0.99))},
 		} {
 			rec, err := tt.give.Recommend(t.Context(), st.give)
 			require.NoError(t, err, "%s, %s", tt.name, st.name)
@@ -80,6 +84,9 @@ func TestPredictiveAndVerticalSayWhenTheyHaveNoData(t *testing.T) {
 	rec, err = pred.Recommend(t.Context(), scaling.State{Now: t0.Add(time.Hour), Target: group(4, 1, 20), Metrics: []provider.Series{demand}})
 	require.NoError(t, err)
 	assert.True(t, rec.NoData, "an hour-old demand: %s", rec.Reason)
+	rec, err = pred.Recommend(t.Context(), stateWith(group(4, 1, 20), flatSeries(provider.MetricRequests, 5*time.Minute, 24, gap)))
+	require.NoError(t, err)
+	assert.True(t, rec.NoData, "only gaps (found untested by mutation testing): %s", rec.Reason)
 	rec, err = pred.Recommend(t.Context(), stateWith(group(4, 1, 20), demand))
 	require.NoError(t, err)
 	assert.False(t, rec.NoData, rec.Reason)
@@ -324,4 +331,44 @@ func TestNoDataIsToldOnceItLasts(t *testing.T) {
 
 	_, err = scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -time.Minute}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
 	require.NoError(t, err, "negative: at the first")
+}
+
+// TestEngineBlindnessOfAHostStrategyAndItsRecovery: mutation testing of
+// dataEvent found two decisions untested. A host's strategy that reads
+// its data itself (no MetricNeeder) and says NoData counts as one that
+// reads metrics: alone, the target is blind (without it the target was
+// told nothing, its want of data hidden). And a recovery names the first
+// strategy that reads metrics with data, and only it, where several have
+// (a host's strategy without MetricNeeder that has data does not count:
+// only its NoData is read).
+func TestEngineBlindnessOfAHostStrategyAndItsRecovery(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, 2, memory.Config{})
+	rec := &recorder{}
+	e, err := scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -1}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+	require.NoError(t, err)
+	target := webTarget(t, c)
+	hostData := false
+	host := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+		if hostData {
+			return scaling.Recommendation{Capacity: s.Target.Capacity.CapacitySpec, Proposal: s.Target.Capacity.Desired, Reason: "host sees", Fitness: 0.5}, nil
+		}
+		return scaling.Recommendation{Capacity: s.Target.Capacity.CapacitySpec, Proposal: s.Target.Capacity.Desired, Reason: "host has no queue depth", NoData: true}, nil
+	})
+	aData, bData := false, false
+	cands := []scaling.Candidate{{Name: "host", Strategy: host}, {Name: "a", Strategy: lacking{"a", &aData}}, {Name: "b", Strategy: lacking{"b", &bData}}}
+	_, err = e.Decide(t.Context(), scaling.State{Now: t0, Target: target}, cands[:1], "")
+	require.NoError(t, err)
+	require.Equal(t, 1, rec.count(scaling.EventNoData), "a host's strategy without data, alone: the target is blind")
+	last := rec.events[len(rec.events)-1]
+	assert.Equal(t, "no data to scale on: host: host has no queue depth", last.Reason)
+
+	hostData, aData, bData = true, true, true
+	_, err = e.Decide(t.Context(), scaling.State{Now: t0.Add(time.Minute), Target: target}, cands, "")
+	require.NoError(t, err)
+	require.Equal(t, 1, rec.count(scaling.EventDataRecovered))
+	last = rec.events[len(rec.events)-1]
+	assert.Equal(t, scaling.EventDataRecovered, last.Kind)
+	assert.Equal(t, "a", last.Strategy, "the first strategy with data")
+	assert.Equal(t, "a lacks no data: a sees", last.Reason, "it alone")
 }
