@@ -1,6 +1,7 @@
 package scaling_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -62,4 +63,70 @@ func TestThresholdAndStepReadOnlyTheirLookback(t *testing.T) {
 			assert.Equal(t, tt.want, rec.Capacity.Desired, "%s, long series %t: %s", tt.name, long, rec.Reason)
 		}
 	}
+}
+
+// TestThresholdLookbackEdges: mutation testing of readFrom and of the
+// lookback in checkLast and meanOfLast found their edges untested (every
+// test passed with each changed). With a Window of two steps (a lookback
+// of four, read as six, as long as a value stays fresh), the threshold
+// reads the values of the six steps before now: one seven steps back
+// (another strategy's) is not averaged in, one at the six steps' start
+// is, one five and a half back (fresh: a now between two steps) is read,
+// an infinite value before the six steps fails nothing, and one at their
+// start is refused.
+func TestThresholdLookbackEdges(t *testing.T) {
+	t.Parallel()
+	th, err := scaling.NewThreshold(scaling.ThresholdConfig{Window: 2 * time.Minute})
+	require.NoError(t, err)
+	// at returns ten steps ending at t0, gaps but for the values given by
+	// their start's distance from t0 in minutes.
+	at := func(vals map[int]float64) provider.Series {
+		v := make([]float64, 10)
+		for i := range v {
+			v[i] = gap
+		}
+		for ago, x := range vals {
+			v[len(v)-ago] = x
+		}
+		return series(provider.MetricCPU, t0, time.Minute, v...)
+	}
+	rec, err := th.Recommend(t.Context(), stateWith(group(4, 1, 50), at(map[int]float64{7: 0.1, 1: 0.9})))
+	require.NoError(t, err)
+	assert.Equal(t, 8, rec.Capacity.Desired, "the 0.1 of seven steps back is not averaged in: %s", rec.Reason)
+
+	rec, err = th.Recommend(t.Context(), stateWith(group(4, 1, 50), at(map[int]float64{6: 0.1, 1: 0.9})))
+	require.NoError(t, err)
+	assert.Equal(t, 4, rec.Capacity.Desired, "the 0.1 at the six steps' start is averaged in: %s", rec.Reason)
+
+	st := stateWith(group(4, 1, 50), at(map[int]float64{5: 0.9}))
+	st.Now = t0.Add(30 * time.Second) // the value starts five and a half steps before now, still fresh
+	rec, err = th.Recommend(t.Context(), st)
+	require.NoError(t, err)
+	assert.False(t, rec.NoData, rec.Reason)
+	assert.Equal(t, 8, rec.Capacity.Desired, rec.Reason)
+
+	rec, err = th.Recommend(t.Context(), stateWith(group(4, 1, 50), at(map[int]float64{7: math.Inf(1), 1: 0.9})))
+	require.NoError(t, err, "an infinite value before the lookback is not read")
+	assert.Equal(t, 8, rec.Capacity.Desired, rec.Reason)
+
+	_, err = th.Recommend(t.Context(), stateWith(group(4, 1, 50), at(map[int]float64{6: math.Inf(1), 1: 0.9})))
+	require.ErrorIs(t, err, provider.ErrInvalid, "an infinite value at the lookback's start is read")
+}
+
+// TestStepLookbackEdge: mutation testing found untested that the step
+// strategy reads the value at the start of its lookback (six steps for
+// EvaluationPeriods 2; every test passed with it left out): with it, two
+// values breach its two evaluation periods and the alarm fires.
+func TestStepLookbackEdge(t *testing.T) {
+	t.Parallel()
+	zero := 0.0
+	st, err := scaling.NewStep(scaling.StepConfig{Policies: []scaling.StepPolicy{{
+		Threshold: 0.8, Comparison: scaling.Greater, EvaluationPeriods: 2, AdjustmentType: scaling.ChangeInCapacity,
+		Steps: []scaling.StepAdjustment{{LowerBound: &zero, Adjustment: 2}},
+	}}})
+	require.NoError(t, err)
+	vals := []float64{0.1, 0.9, gap, gap, gap, gap, 0.9} // from seven steps before t0: 0.9 six and one step back
+	rec, err := st.Recommend(t.Context(), stateWith(group(4, 1, 50), series(provider.MetricCPU, t0, time.Minute, vals...)))
+	require.NoError(t, err)
+	assert.Equal(t, 6, rec.Capacity.Desired, rec.Reason)
 }
