@@ -57,6 +57,26 @@ func TestExecuteRefusesABadHandBuiltPlan(t *testing.T) {
 		}, field: "to.desired"},
 		{name: "a target without bounds", give: func(p *scaling.Plan) { p.Target.Max = 0 }, field: "target.max"},
 		{name: "no target id", give: func(p *scaling.Plan) { p.Target.ID = "" }, field: "target.id"},
+		// Found untested by mutation testing (every test passed with the
+		// check dropped or its field misnamed):
+		{name: "an invalid from", give: func(p *scaling.Plan) { p.From.Min, p.Steps[0].From.Min = -1, -1 }, field: "from.min"},
+		{name: "an invalid to", give: func(p *scaling.Plan) { p.To.Max, p.Steps[1].To.Max = 7, 7 }, field: "to.desired"},
+		{name: "a negative target min", give: func(p *scaling.Plan) { p.Target.Min = -1 }, field: "target.min"},
+		{name: "a target max below its min", give: func(p *scaling.Plan) { p.Target.Min, p.Target.Max = 9, 8 }, field: "target.max"},
+		{name: "desired below the target's min", give: func(p *scaling.Plan) { p.Target.Min = 9 }, field: "to.desired"},
+		{name: "an invalid second step's from", give: func(p *scaling.Plan) { p.Steps[1].From.Min = -1 }, field: "steps[1].from.min"},
+		{name: "a from size in a group's step", give: func(p *scaling.Plan) { p.Steps[1].FromSize = provider.Size{MemoryMiB: 512} }, field: "steps[1].to_size"},
+		{name: "a scale_out lowering the max at the same desired", give: func(p *scaling.Plan) {
+			to := p.From
+			to.Max--
+			p.To, p.Steps = to, []scaling.PlanStep{{Index: 1, Action: safety.ActionScaleOut, From: p.From, To: to}}
+		}, field: "steps[0].action"},
+		{name: "a scale_out lowering the min at the same desired", give: func(p *scaling.Plan) {
+			p.From.Min = 1
+			to := p.From
+			to.Min = 0
+			p.To, p.Steps = to, []scaling.PlanStep{{Index: 1, Action: safety.ActionScaleOut, From: p.From, To: to}}
+		}, field: "steps[0].action"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -113,6 +133,11 @@ func TestExecuteRefusesABadHandBuiltResize(t *testing.T) {
 		{name: "a scale_out of a function", give: func(p *scaling.Plan) { p.Steps[0].Action = safety.ActionScaleOut }, field: "steps[0].action"},
 		{name: "a step from another size", give: func(p *scaling.Plan) { p.Steps[0].FromSize.MemoryMiB = 2048 }, field: "steps[0].from_size"},
 		{name: "a from size without a timeout", give: func(p *scaling.Plan) { p.FromSize.Timeout = 0 }, field: "from_size.timeout"},
+		// Found untested by mutation testing (every test passed with the
+		// check dropped):
+		{name: "an unknown kind", give: func(p *scaling.Plan) { p.Target.Resource.Kind = "bogus" }, field: "target.resource.kind"},
+		{name: "a step from a capacity", give: func(p *scaling.Plan) { p.Steps[0].From = provider.CapacitySpec{Desired: 1, Max: 1} }, field: "steps[0].to"},
+		{name: "a step to a capacity", give: func(p *scaling.Plan) { p.Steps[0].To = provider.CapacitySpec{Desired: 1, Max: 1} }, field: "steps[0].to"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -138,6 +163,74 @@ func TestExecuteRefusesABadHandBuiltResize(t *testing.T) {
 					assert.NotEqual(t, memory.OpResize, m.Op, "nothing is written")
 				}
 			})
+		})
+	}
+}
+
+// TestExecuteAcceptsAPlanAtItsEdges: mutation testing of Plan.validate
+// found its boundaries untested (every test passed with each comparison
+// made strict or loose): a desired capacity at the target's bounds (min
+// = max = desired), a scale_in that lowers only the max, a scale_out
+// that raises only a bound, and one that raises the desired capacity as
+// it lowers the max are plans Execute carries out, not refuses; and an
+// error for steps that do not follow names where the step before ends.
+func TestExecuteAcceptsAPlanAtItsEdges(t *testing.T) {
+	t.Parallel()
+	one := func(p *scaling.Plan, a safety.Action, change func(*provider.CapacitySpec)) {
+		to := p.From
+		change(&to)
+		p.To, p.Steps = to, []scaling.PlanStep{{Index: 1, Action: a, From: p.From, To: to}}
+	}
+	for _, tt := range []struct {
+		name string
+		give func(p *scaling.Plan)
+	}{
+		{name: "desired at the target's bounds", give: func(p *scaling.Plan) { p.Target.Min, p.Target.Max = 8, 8 }},
+		{name: "a scale_in lowering only the max", give: func(p *scaling.Plan) {
+			one(p, safety.ActionScaleIn, func(c *provider.CapacitySpec) { c.Max-- })
+		}},
+		{name: "a scale_out raising only the max", give: func(p *scaling.Plan) {
+			one(p, safety.ActionScaleOut, func(c *provider.CapacitySpec) { c.Max++ })
+		}},
+		{name: "a scale_out raising only the min", give: func(p *scaling.Plan) {
+			one(p, safety.ActionScaleOut, func(c *provider.CapacitySpec) { c.Min++ })
+		}},
+		{name: "a scale_out lowering the max as it raises desired", give: func(p *scaling.Plan) {
+			one(p, safety.ActionScaleOut, func(c *provider.CapacitySpec) { c.Desired, c.Max = c.Desired+2, c.Max-1 })
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				c := newCloud(t, 4, memory.Config{})
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+				require.NoError(t, err)
+				p := e.Plan(decide(t, e, c, 8), scaling.PlanOptions{})
+				p.Steps = slices.Clone(p.Steps)
+				tt.give(&p)
+				_, err = e.Execute(t.Context(), p)
+				assert.NotErrorIs(t, err, provider.ErrInvalid)
+			})
+		})
+	}
+	for _, tt := range []struct {
+		name string
+		give func(p *scaling.Plan)
+		want string
+	}{
+		{name: "the first", give: func(p *scaling.Plan) { p.Steps[0].From.Desired = 5 }, want: "where the plan's from ends"},
+		{name: "the second", give: func(p *scaling.Plan) { p.Steps[1].From.Desired = 5 }, want: "where steps[0] ends"},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			c := newCloud(t, 4, memory.Config{})
+			e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+			require.NoError(t, err)
+			p := e.Plan(decide(t, e, c, 8), scaling.PlanOptions{})
+			p.Steps = slices.Clone(p.Steps)
+			tt.give(&p)
+			_, err = e.Execute(t.Context(), p)
+			require.ErrorIs(t, err, provider.ErrInvalid, tt.name)
+			assert.Contains(t, err.Error(), tt.want, tt.name)
 		})
 	}
 }
