@@ -37,6 +37,10 @@ func TestScheduledMaxBelowTheMinSaysSo(t *testing.T) {
 			want: "scheduled: day since Tue 2026-03-03 07:00 CET; night since Tue 2026-03-03 20:00 CET (night's max 2 is below day's min 4: max raised to 4) (bounded to 4 by the group's [4, 4])"},
 		{name: "a min above the group's max", actions: []scaling.ScheduledAction{{Name: "rush", Schedule: "0 20 * * *", Min: ip(30)}}, desired: 6, floor: 30,
 			want: "scheduled: rush since Tue 2026-03-03 20:00 CET (the group's own max 20 is below rush's min 30: max raised to 30) (bounded to 30 by the group's [30, 30])"},
+		// Mutation testing found the edge untested: a max equal to the
+		// min is not below it, and the reason does not say it was raised.
+		{name: "a max equal to the min", actions: []scaling.ScheduledAction{{Name: "pin", Schedule: "0 20 * * *", Min: ip(4), Max: ip(4)}}, desired: 4, floor: 4,
+			want: "scheduled: pin since Tue 2026-03-03 20:00 CET"},
 	} {
 		s, err := scaling.NewScheduled(scaling.ScheduledConfig{TimeZone: "Europe/Berlin", Actions: tt.actions})
 		require.NoError(t, err, tt.name)
