@@ -967,3 +967,44 @@ func TestRunDeliversWhileAnEvaluationReads(t *testing.T) {
 		require.NoError(t, <-done)
 	})
 }
+
+// An Evaluate waiting for the one under way returns when its ctx ends,
+// with an error matching ctx.Err(), and evaluates nothing, as its doc
+// says. Mutation testing found it untested (every test passed with turn's
+// error ignored, when the call went on to read the fleet beside the one
+// under way, and then took that one's turn from it).
+func TestEvaluateWaitingForItsTurnHonoursItsContext(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		cloud, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, cloud.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))
+		release := make(chan struct{})
+		var mu sync.Mutex
+		reads := 0
+		src := provider.MetricsSourceFunc(func(_ context.Context, q provider.Query) (provider.Series, error) {
+			mu.Lock()
+			reads++
+			mu.Unlock()
+			<-release
+			return provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: []float64{0.1}}, nil
+		})
+		a, err := alert.New(alert.Config{}, alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: src}))
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() { done <- a.Evaluate(context.Background(), t0) }()
+		synctest.Wait() // the first evaluation reads, and waits
+		mu.Lock()
+		before := reads
+		mu.Unlock()
+		require.Positive(t, before)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		require.ErrorIs(t, a.Evaluate(ctx, t0.Add(time.Minute)), context.Canceled)
+		mu.Lock()
+		assert.Equal(t, before, reads, "it evaluated nothing")
+		mu.Unlock()
+		close(release)
+		require.NoError(t, <-done)
+	})
+}
