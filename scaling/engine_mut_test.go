@@ -30,7 +30,7 @@ func TestEngineDefaults(t *testing.T) {
 		Requester: "autoscaler", MaxStepFraction: 0.5, MinStep: 1,
 		VerifyTimeout: 10 * time.Minute, VerifyWindow: 2 * time.Minute, PollInterval: 15 * time.Second,
 		RetryDeadline: 2 * time.Minute, RetryBackoff: time.Second, SettleEstimate: 2 * time.Minute,
-		HistoryRetention: 2 * time.Hour, WriteTimeout: 30 * time.Minute,
+		HistoryRetention: 2 * time.Hour, WriteTimeout: 30 * time.Minute, NoDataAfter: 5 * time.Minute,
 	}, got)
 	assert.Equal(t, 30*time.Second, scaling.DefaultMaxRetryBackoff)
 	set, err := scaling.NewEngine(scaling.EngineConfig{MinStep: 3, HistoryRetention: time.Hour}, scaling.Cloud{Scaler: c}, allowAll{})
