@@ -142,11 +142,7 @@ func (l lacking) Recommend(_ context.Context, s scaling.State) (scaling.Recommen
 // pinned strategy decides alone.
 func TestEngineTellsWhenATargetIsBlind(t *testing.T) {
 	t.Parallel()
-	c := newCloud(t, 2, memory.Config{})
-	rec := &recorder{}
-	e, err := scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -1}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
-	require.NoError(t, err)
-	target := webTarget(t, c)
+	e, rec, target := observedEngine(t, scaling.EngineConfig{NoDataAfter: -1})
 	aData, bData := true, true
 	a, b := lacking{"a", &aData}, lacking{"b", &bData}
 	broken := scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
@@ -224,14 +220,10 @@ func (needing) Needs() []scaling.Need {
 // that sees is told nothing.
 func TestForgettingABlindTargetEndsItsWantOfData(t *testing.T) {
 	t.Parallel()
-	c := newCloud(t, 2, memory.Config{})
-	rec := &recorder{}
-	e, err := scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -1}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
-	require.NoError(t, err)
-	target := webTarget(t, c)
+	e, rec, target := observedEngine(t, scaling.EngineConfig{NoDataAfter: -1})
 	data := false
 	cands := []scaling.Candidate{{Name: "a", Strategy: lacking{"a", &data}}}
-	_, err = e.Decide(t.Context(), scaling.State{Now: t0, Target: target}, cands, "")
+	_, err := e.Decide(t.Context(), scaling.State{Now: t0, Target: target}, cands, "")
 	require.NoError(t, err)
 	require.Equal(t, 1, rec.count(scaling.EventNoData))
 	require.NoError(t, e.Forget("web"))
@@ -343,11 +335,7 @@ func TestNoDataIsToldOnceItLasts(t *testing.T) {
 // only its NoData is read).
 func TestEngineBlindnessOfAHostStrategyAndItsRecovery(t *testing.T) {
 	t.Parallel()
-	c := newCloud(t, 2, memory.Config{})
-	rec := &recorder{}
-	e, err := scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -1}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
-	require.NoError(t, err)
-	target := webTarget(t, c)
+	e, rec, target := observedEngine(t, scaling.EngineConfig{NoDataAfter: -1})
 	hostData := false
 	host := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
 		if hostData {
@@ -357,7 +345,7 @@ func TestEngineBlindnessOfAHostStrategyAndItsRecovery(t *testing.T) {
 	})
 	aData, bData := false, false
 	cands := []scaling.Candidate{{Name: "host", Strategy: host}, {Name: "a", Strategy: lacking{"a", &aData}}, {Name: "b", Strategy: lacking{"b", &bData}}}
-	_, err = e.Decide(t.Context(), scaling.State{Now: t0, Target: target}, cands[:1], "")
+	_, err := e.Decide(t.Context(), scaling.State{Now: t0, Target: target}, cands[:1], "")
 	require.NoError(t, err)
 	require.Equal(t, 1, rec.count(scaling.EventNoData), "a host's strategy without data, alone: the target is blind")
 	last := rec.events[len(rec.events)-1]
@@ -371,4 +359,15 @@ func TestEngineBlindnessOfAHostStrategyAndItsRecovery(t *testing.T) {
 	assert.Equal(t, scaling.EventDataRecovered, last.Kind)
 	assert.Equal(t, "a", last.Strategy, "the first strategy with data")
 	assert.Equal(t, "a lacks no data: a sees", last.Reason, "it alone")
+}
+
+// observedEngine is an engine of cfg over a memory cloud with the group
+// web of 2 instances, its observer recording, and web's target.
+func observedEngine(t *testing.T, cfg scaling.EngineConfig) (*scaling.Engine, *recorder, scaling.Target) {
+	t.Helper()
+	c := newCloud(t, 2, memory.Config{})
+	rec := &recorder{}
+	e, err := scaling.NewEngine(cfg, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
+	require.NoError(t, err)
+	return e, rec, webTarget(t, c)
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/idlescale/idlescale/provider/memory"
 	"github.com/idlescale/idlescale/scaling"
 )
 
@@ -22,11 +21,7 @@ import (
 // and a blind target is not told recovered by it either.
 func TestADecisionCutShortTellsNothingOfData(t *testing.T) {
 	t.Parallel()
-	c := newCloud(t, 2, memory.Config{})
-	rec := &recorder{}
-	e, err := scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -1}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
-	require.NoError(t, err)
-	target := webTarget(t, c)
+	e, rec, target := observedEngine(t, scaling.EngineConfig{NoDataAfter: -1})
 	data := true
 	sees := lacking{"a", &data}
 	// A strategy that reads cpu and stops when its context ends, as the
@@ -41,7 +36,7 @@ func TestADecisionCutShortTellsNothingOfData(t *testing.T) {
 	ended, cancel := context.WithCancel(t.Context())
 	cancel()
 
-	_, err = e.Decide(t.Context(), scaling.State{Now: t0, Target: target}, cands, "")
+	_, err := e.Decide(t.Context(), scaling.State{Now: t0, Target: target}, cands, "")
 	require.NoError(t, err)
 	_, err = e.Decide(ended, scaling.State{Now: t0.Add(time.Minute), Target: target}, cands, "")
 	require.ErrorIs(t, err, context.Canceled)
