@@ -21,34 +21,17 @@ import (
 // week took in its predecessor's five idle days (4.3 %).
 func TestUtilizationJudgesFromLaunch(t *testing.T) {
 	t.Parallel()
-	const step = 5 * time.Minute
-	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
-	n := 8 * 288
-	start := now.Add(-time.Duration(n) * step)
-	launch := now.Add(-48 * time.Hour)
-	cpu := synth("r", start, step, n, func(i int) float64 {
-		if at := start.Add(time.Duration(i) * step); at.Before(launch) || !at.Before(now.Add(-8*time.Hour)) {
+	util, ens := judgeFromLaunch(t, 8, 48*time.Hour, func(at time.Time) float64 {
+		if at.Before(launchNow.Add(-48*time.Hour)) || !at.Before(launchNow.Add(-8*time.Hour)) {
 			return 0.01 // the predecessor's idle days, and the last 8 hours
 		}
 		return 0.15
 	})
-	in := detector.Input{Now: now, Resource: res("r", launch), Series: []provider.Series{cpu}}
-	cfg := detector.UtilizationConfig{Window: 7 * 24 * time.Hour}
-
-	u, err := detector.NewUtilization(cfg)
-	require.NoError(t, err)
-	v, err := u.Detect(t.Context(), in)
-	require.NoError(t, err)
-	assert.Equal(t, detector.NotIdle, v.State, v.Explain())
-	above := reasonsOf(v, detector.ReasonAbove)
-	require.Len(t, above, 1, v.Explain())
+	assert.Equal(t, detector.NotIdle, util.State, util.Explain())
+	above := reasonsOf(util, detector.ReasonAbove)
+	require.Len(t, above, 1, util.Explain())
 	assert.InDelta(t, (40*0.15+8*0.01)/48, above[0].Value, 1e-9, "the mean of its own 48 hours")
-
-	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Utilization: cfg})
-	require.NoError(t, err)
-	v, err = ens.Detect(t.Context(), in)
-	require.NoError(t, err)
-	assert.NotEqual(t, detector.Idle, v.State, v.Explain())
+	assert.NotEqual(t, detector.Idle, ens.State, ens.Explain())
 }
 
 // TestUtilizationOfARestartedInstanceReadsItsWeekToo: EC2's LaunchTime is
@@ -59,29 +42,44 @@ func TestUtilizationJudgesFromLaunch(t *testing.T) {
 // idle over the whole window too (the week's mean is 43 %).
 func TestUtilizationOfARestartedInstanceReadsItsWeekToo(t *testing.T) {
 	t.Parallel()
-	const step = 5 * time.Minute
-	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
-	n := 7 * 288
-	start := now.Add(-time.Duration(n) * step)
-	launch := now.Add(-30 * time.Hour)
-	cpu := synth("r", start, step, n, func(i int) float64 {
-		if start.Add(time.Duration(i) * step).Before(launch) {
+	util, ens := judgeFromLaunch(t, 7, 30*time.Hour, func(at time.Time) float64 {
+		if at.Before(launchNow.Add(-30 * time.Hour)) {
 			return 0.5
 		}
 		return 0.02
 	})
-	in := detector.Input{Now: now, Resource: res("r", launch), Series: []provider.Series{cpu}}
+	assert.Equal(t, detector.NotIdle, util.State, util.Explain())
+	assert.NotEqual(t, detector.Idle, ens.State, ens.Explain())
+}
+
+// launchNow is the time of the launch tests' verdicts.
+var launchNow = time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
+
+// launchInput is the input, at launchNow, of a resource launched ago
+// before it with days of 5-minute CPU, cpu(at) at each step.
+func launchInput(days int, ago time.Duration, cpu func(at time.Time) float64) detector.Input {
+	const step = 5 * time.Minute
+	n := days * 288
+	start := launchNow.Add(-time.Duration(n) * step)
+	s := synth("r", start, step, n, func(i int) float64 { return cpu(start.Add(time.Duration(i) * step)) })
+	return detector.Input{Now: launchNow, Resource: res("r", launchNow.Add(-ago)), Series: []provider.Series{s}}
+}
+
+// judgeFromLaunch returns the verdicts of the utilization over a week
+// and of the ensemble with it on launchInput(days, ago, cpu).
+func judgeFromLaunch(t *testing.T, days int, ago time.Duration, cpu func(at time.Time) float64) (util, ens detector.Verdict) {
+	t.Helper()
+	in := launchInput(days, ago, cpu)
 	cfg := detector.UtilizationConfig{Window: 7 * 24 * time.Hour}
 	u, err := detector.NewUtilization(cfg)
 	require.NoError(t, err)
-	v, err := u.Detect(t.Context(), in)
+	util, err = u.Detect(t.Context(), in)
 	require.NoError(t, err)
-	assert.Equal(t, detector.NotIdle, v.State, v.Explain())
-	ens, err := detector.NewEnsemble(detector.EnsembleConfig{Utilization: cfg})
+	e, err := detector.NewEnsemble(detector.EnsembleConfig{Utilization: cfg})
 	require.NoError(t, err)
-	v, err = ens.Detect(t.Context(), in)
+	ens, err = e.Detect(t.Context(), in)
 	require.NoError(t, err)
-	assert.NotEqual(t, detector.Idle, v.State, v.Explain())
+	return util, ens
 }
 
 // TestUtilizationReasonNamesTheStepsItRead: a statistic that is the mean
@@ -93,18 +91,13 @@ func TestUtilizationOfARestartedInstanceReadsItsWeekToo(t *testing.T) {
 // the whole window when the window's statistic is the higher.
 func TestUtilizationReasonNamesTheStepsItRead(t *testing.T) {
 	t.Parallel()
-	const step = 5 * time.Minute
-	now := time.Date(2026, 3, 16, 0, 0, 0, 0, time.UTC)
-	n := 8 * 288
-	start := now.Add(-time.Duration(n) * step)
-	launch := now.Add(-48 * time.Hour)
+	launch := launchNow.Add(-48 * time.Hour)
 	cfg := detector.UtilizationConfig{Window: 7 * 24 * time.Hour}
 	u, err := detector.NewUtilization(cfg)
 	require.NoError(t, err)
 	reason := func(t *testing.T, cpu func(at time.Time) float64) detector.Reason {
 		t.Helper()
-		s := synth("r", start, step, n, func(i int) float64 { return cpu(start.Add(time.Duration(i) * step)) })
-		v, err := u.Detect(t.Context(), detector.Input{Now: now, Resource: res("r", launch), Series: []provider.Series{s}})
+		v, err := u.Detect(t.Context(), launchInput(8, 48*time.Hour, cpu))
 		require.NoError(t, err)
 		rs := append(reasonsOf(v, detector.ReasonAbove), reasonsOf(v, detector.ReasonBelow)...)
 		require.Len(t, rs, 1, v.Explain())
