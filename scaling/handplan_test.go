@@ -202,14 +202,7 @@ func TestExecuteAcceptsAPlanAtItsEdges(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
-				c := newCloud(t, 4, memory.Config{})
-				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
-				require.NoError(t, err)
-				p := e.Plan(decide(t, e, c, 8), scaling.PlanOptions{})
-				p.Steps = slices.Clone(p.Steps)
-				tt.give(&p)
-				_, err = e.Execute(t.Context(), p)
-				assert.NotErrorIs(t, err, provider.ErrInvalid)
+				assert.NotErrorIs(t, executeEdited(t, tt.give), provider.ErrInvalid)
 			})
 		})
 	}
@@ -222,15 +215,24 @@ func TestExecuteAcceptsAPlanAtItsEdges(t *testing.T) {
 		{name: "the second", give: func(p *scaling.Plan) { p.Steps[1].From.Desired = 5 }, want: "where steps[0] ends"},
 	} {
 		synctest.Test(t, func(t *testing.T) {
-			c := newCloud(t, 4, memory.Config{})
-			e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
-			require.NoError(t, err)
-			p := e.Plan(decide(t, e, c, 8), scaling.PlanOptions{})
-			p.Steps = slices.Clone(p.Steps)
-			tt.give(&p)
-			_, err = e.Execute(t.Context(), p)
+			err := executeEdited(t, tt.give)
 			require.ErrorIs(t, err, provider.ErrInvalid, tt.name)
 			assert.Contains(t, err.Error(), tt.want, tt.name)
 		})
 	}
+}
+
+// executeEdited executes (in the caller's synctest bubble) the engine's plan of a
+// group of 4 to 8 on the memory cloud after give edited it, and returns
+// Execute's error.
+func executeEdited(t *testing.T, give func(p *scaling.Plan)) error {
+	t.Helper()
+	c := newCloud(t, 4, memory.Config{})
+	e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{})
+	require.NoError(t, err)
+	p := e.Plan(decide(t, e, c, 8), scaling.PlanOptions{})
+	p.Steps = slices.Clone(p.Steps)
+	give(&p)
+	_, err = e.Execute(t.Context(), p)
+	return err
 }
