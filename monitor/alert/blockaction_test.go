@@ -40,15 +40,10 @@ func TestSafetyBlockResolvesOnlyByItsOwnAction(t *testing.T) {
 	require.NoError(t, obs.Err())
 	assert.Empty(t, a.Firing(), "the scale_in went through")
 
-	action := func(k monitor.Kind, outcome string, act safety.Action, at time.Duration) monitor.Event {
-		e := event(k, "i-1", outcome, at)
-		e.Action = act
-		return e
-	}
-	require.NoError(t, l.Record(ctx, action(monitor.KindBlocked, string(safety.Block), safety.ActionStop, 0),
-		action(monitor.KindDecision, string(safety.Pass), safety.ActionResize, time.Hour)))
+	require.NoError(t, l.Record(ctx, action(monitor.KindBlocked, "i-1", string(safety.Block), safety.ActionStop, 0),
+		action(monitor.KindDecision, "i-1", string(safety.Pass), safety.ActionResize, time.Hour)))
 	require.Len(t, a.Firing(), 1, "a resize that passes does not resolve a blocked stop")
-	require.NoError(t, l.Record(ctx, action(monitor.KindDecision, string(safety.Pass), safety.ActionStop, 2*time.Hour)))
+	require.NoError(t, l.Record(ctx, action(monitor.KindDecision, "i-1", string(safety.Pass), safety.ActionStop, 2*time.Hour)))
 	assert.Empty(t, a.Firing(), "the stop passes")
 }
 
@@ -59,11 +54,6 @@ func TestSafetyBlockOfTwoActionsResolvesWhenBothPass(t *testing.T) {
 	t.Parallel()
 	a, l := newAlerter(t, alert.Config{})
 	ctx := t.Context()
-	action := func(k monitor.Kind, id, outcome string, act safety.Action, at time.Duration) monitor.Event {
-		e := event(k, id, outcome, at)
-		e.Action = act
-		return e
-	}
 	block := string(safety.Block)
 	require.NoError(t, l.Record(ctx,
 		action(monitor.KindBlocked, "i-1", block, safety.ActionStop, 0),
@@ -114,11 +104,6 @@ func TestSafetyBlockPerActionEdges(t *testing.T) {
 	t.Parallel()
 	a, l := newAlerter(t, alert.Config{})
 	ctx := t.Context()
-	action := func(k monitor.Kind, id, outcome string, act safety.Action, at time.Duration) monitor.Event {
-		e := event(k, id, outcome, at)
-		e.Action = act
-		return e
-	}
 	block, pass := string(safety.Block), string(safety.Pass)
 	require.NoError(t, l.Record(ctx, action(monitor.KindBlocked, "i-1", block, "", 0)))
 	require.Len(t, a.Firing(), 1)
@@ -133,4 +118,11 @@ func TestSafetyBlockPerActionEdges(t *testing.T) {
 	require.Len(t, a.Firing(), 1)
 	require.NoError(t, l.Record(ctx, action(monitor.KindDecision, "i-2", pass, safety.ActionTerminate, 9*24*time.Hour+time.Hour)))
 	assert.Empty(t, a.Firing(), "the terminate passes; the stop blocked before the verdict is no part of this alert")
+}
+
+// action is event(k, id, outcome, at) of action act.
+func action(k monitor.Kind, id, outcome string, act safety.Action, at time.Duration) monitor.Event {
+	e := event(k, id, outcome, at)
+	e.Action = act
+	return e
 }
