@@ -110,7 +110,13 @@ type StopChecker interface {
 // group with a Min of 0 and keep its own Min when that 0 is passed back
 // (the Kubernetes driver does): the scaling engine takes a group at
 // want's Desired and Max with a Min between 1 and Desired as at such a
-// want, in a plan that wakes or stops the group. The group's Current count moves toward
+// want, in a plan that wakes or stops the group. Such a driver may also
+// report a group that someone else scaled outside its bounds with bounds
+// widened to include Desired, and keep its own bounds when those are
+// passed back (the Kubernetes driver does). In a plan that keeps the
+// bounds it read, the engine then accepts a narrower bound where the
+// plan's bound equalled the desired capacity it read: a Min above want's,
+// up to Desired, or a Max below want's, down to Desired. The group's Current count moves toward
 // Desired over time; Capacity reports it. Unknown groups return ErrNotFound
 // and resources that are not groups ErrUnsupported. A SetCapacity whose
 // ctx is marked by WithRollback (IsRollback) undoes a change its caller

@@ -424,7 +424,7 @@ func (e *Engine) run(ctx context.Context, x *Execution) {
 				return
 			}
 			sr.Status = StepPending
-			if !e.act(ctx, x, i) {
+			if !e.act(ctx, x, i, actual) {
 				return
 			}
 			sr = &x.Steps[i] // act may re-split the steps
@@ -478,9 +478,10 @@ func (e *Engine) refundFailed(p Plan, step int, err error) {
 		Reason: "rate-limit refund failed: the budget stays spent for a change not made", Err: serr})
 }
 
-// act fences, gates, reserves and writes step i. It returns false when the
-// plan ended (stopped, rolled back, failed).
-func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
+// act fences, gates, reserves and writes step i of a target read as
+// actual. It returns false when the plan ended (stopped, rolled back,
+// failed).
+func (e *Engine) act(ctx context.Context, x *Execution, i int, actual observed) bool {
 	p := x.Plan
 	s := x.Steps[i].Step
 	if err := e.writable(s); err != nil {
@@ -600,7 +601,7 @@ func (e *Engine) act(ctx context.Context, x *Execution, i int) bool {
 		e.stop(x, PlanStopped, "", serr)
 		return false
 	}
-	err = e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index}), p, s, s.To, s.ToSize)
+	err = e.write(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index}), p, s, actual.spec(s), s.ToSize)
 	if fr := (*notWritten)(nil); errors.As(err, &fr) {
 		if cerr := ctx.Err(); cerr != nil {
 			// Kept executing with its reservation, for the resume.
@@ -1009,6 +1010,12 @@ type observed struct {
 	// floor replaces (keptFloor). Any other plan's group is matched
 	// exactly, so that a floor raised outside the plan is drift.
 	stopping bool
+	// keptMin and keptMax are set for a group whose plan keeps the bounds
+	// it read, and read its Min (keptMin) or Max (keptMax) at its desired
+	// capacity: a bound the driver may have widened to include a desired
+	// capacity set outside the group's own bounds (a kubectl scale), and
+	// which it does not store when passed back (keptBound).
+	keptMin, keptMax bool
 }
 
 func (o observed) String() string {
@@ -1031,7 +1038,8 @@ func stateString(c provider.CapacitySpec, s provider.Size) string {
 // of spec's Min of 0 (keptFloor).
 func (o observed) matches(spec provider.CapacitySpec, size provider.Size) bool {
 	if o.horizontal {
-		return o.capacity.CapacitySpec == spec || o.stopping && keptFloor(o.capacity.CapacitySpec, spec)
+		have := o.capacity.CapacitySpec
+		return have == spec || o.stopping && keptFloor(have, spec) || o.keptBound(have, spec)
 	}
 	return sizeMatches(o.size, size)
 }
@@ -1047,10 +1055,48 @@ func keptFloor(have, spec provider.CapacitySpec) bool {
 		have.Desired == spec.Desired && have.Max == spec.Max
 }
 
+// keptBound reports whether a group read as have is where spec put it but
+// for a bound its driver kept: spec's Min (keptMin) below have's, which is
+// at most the desired capacity, or spec's Max (keptMax) above have's, at
+// least the desired capacity. A driver whose bounds are a policy of its
+// own (the Kubernetes driver's bound annotations) reports a group scaled
+// outside them by someone else with bounds widened to include its desired
+// capacity; a plan that keeps those bounds passes them back, and the
+// driver keeps its own rather than store the widened ones (which would
+// lower its owner's floor, or raise the ceiling, for good). Capacity then
+// reports its own bounds, widened to the new desired capacity only.
+func (o observed) keptBound(have, spec provider.CapacitySpec) bool {
+	return (o.keptMin || o.keptMax) && have.Desired == spec.Desired &&
+		(have.Min == spec.Min || o.keptMin && spec.Min < have.Min && have.Min <= have.Desired) &&
+		(have.Max == spec.Max || o.keptMax && spec.Max > have.Max && have.Max >= have.Desired)
+}
+
+// spec is what step s writes to a group read as o: its To, but for a
+// bound its driver kept (keptBound), which the write passes back as read,
+// widened only to the step's desired capacity: bounds a driver reports,
+// which it does not store when passed back, where the step's own (the
+// plan's widened bounds, a bound below its floor or above its ceiling)
+// would be stored by it as new bounds.
+func (o observed) spec(s PlanStep) provider.CapacitySpec {
+	to := s.To
+	if !o.horizontal {
+		return to
+	}
+	have := o.capacity.CapacitySpec
+	if o.keptMin && to.Min < have.Min {
+		to.Min = min(have.Min, to.Desired)
+	}
+	if o.keptMax && to.Max > have.Max {
+		to.Max = max(have.Max, to.Desired)
+	}
+	return to
+}
+
 // where reports whether the observed state is step s's To (to) or its
 // From (from); neither when it is elsewhere (drift). For a group, an
-// exact match wins over keptFloor's (which only a plan that starts or
-// ends stopped allows), and only one of them is reported: a
+// exact match wins over keptBound's (which only a plan that keeps bounds
+// read at its desired capacity allows) and keptFloor's (which only a plan
+// that starts or ends stopped allows), and only one of them is reported: a
 // step that only lowers the Min to 0 starts exactly where keptFloor would
 // take it as done, and is written.
 func (o observed) where(s PlanStep) (to, from bool) {
@@ -1061,6 +1107,10 @@ func (o observed) where(s PlanStep) (to, from bool) {
 	case have == s.To:
 		return true, false
 	case have == s.From:
+		return false, true
+	case o.keptBound(have, s.To):
+		return true, false
+	case o.keptBound(have, s.From):
 		return false, true
 	case !o.stopping:
 		return false, false
@@ -1097,7 +1147,10 @@ func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
 			return observed{}, provider.Invalid("cloud.scaler", nil, "is required to scale groups")
 		}
 		c, err := e.cloud.Scaler.Capacity(ctx, p.Target.Resource.ID)
-		return observed{capacity: c, horizontal: true, stopping: p.From.Desired == 0 || p.To.Desired == 0}, err
+		keeps := p.From.Min == p.To.Min && p.From.Max == p.To.Max
+		return observed{capacity: c, horizontal: true, stopping: p.From.Desired == 0 || p.To.Desired == 0,
+			keptMin: keeps && p.From.Min == p.From.Desired && p.From.Desired > 0,
+			keptMax: keeps && p.From.Max == p.From.Desired}, err
 	}
 	if e.cloud.Inventory == nil {
 		return observed{}, provider.Invalid("cloud.inventory", nil, "is required to resize")
@@ -1573,7 +1626,7 @@ func (e *Engine) undo(ctx context.Context, x *Execution, cause error) {
 		// started, which may outlast RetryDeadline (Auto Scaling's
 		// default cooldown is 300 s, RetryDeadline's 2 min).
 		marked := provider.WithRollback(ContextWithPlan(ctx, PlanStepRef{PlanID: p.ID, Step: s.Index, Rollback: true}))
-		err = e.write(marked, p, s, s.To, s.ToSize)
+		err = e.write(marked, p, s, o.spec(s), s.ToSize)
 		var fr *notWritten
 		switch {
 		case err == nil:
