@@ -101,7 +101,10 @@
 // workload keeps its floor through a stop and a wake (the scaling engine
 // takes the floor it finds for the 0 it wrote), and such bounds do not
 // take a workload running above its floor below it (provider.ErrInvalid,
-// nothing written). Every
+// nothing written); nor are the bounds of a workload someone scaled
+// outside them (kubectl scale), widened to its replicas, stored when
+// passed back: its owner's min-replicas and max-replicas outlive the
+// kubectl scale. Every
 // write is conditional on
 // the resourceVersion the driver read: a write that loses the race is
 // retried on the re-read object only while the replicas it was based on

@@ -15,7 +15,8 @@ import (
 // status.replicas, Ready status.readyReplicas, and Min and Max its bounds
 // (Bounds). When someone scaled the workload outside its bounds (kubectl
 // scale), the reported bounds are widened to include Desired, so the
-// Capacity is valid. A pod is provider.ErrUnsupported (scale its
+// Capacity is valid; SetCapacity does not store them when they are
+// passed back. A pod is provider.ErrUnsupported (scale its
 // workload); a workload whose bound annotations are malformed is
 // provider.ErrInvalid (see Bounds).
 func (d *Driver) Capacity(ctx context.Context, id string) (_ provider.Capacity, err error) {
@@ -51,6 +52,22 @@ func (d *Driver) capacity(op, id string, w workload) (provider.Capacity, error) 
 // widen returns b stretched to include replicas, as Capacity reports it.
 func (b Bounds) widen(replicas int) Bounds {
 	return Bounds{Min: min(b.Min, replicas), Max: max(b.Max, replicas)}
+}
+
+// reported reports whether want is b as Capacity reports a workload of
+// b at replicas (widened to include them) and then widened only to
+// desired, the replicas a SetCapacity sets: what a caller passes back to
+// change the replicas of a workload someone scaled outside its bounds
+// (kubectl scale), which SetCapacity does not store (see SetCapacity).
+func (b Bounds) reported(replicas int32, desired int, want Bounds) bool {
+	return b.widen(int(replicas)).widen(desired) == want
+}
+
+// errFixedBounds is SetCapacity's error for bounds want other than the
+// host's policy's entry for the workload.
+func errFixedBounds(op, id string, entry, want Bounds) error {
+	return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("capacity", fmt.Sprintf("[%d, %d]", want.Min, want.Max),
+		fmt.Sprintf("the host's policy (config.workloads) fixes the bounds at [%d, %d]", entry.Min, entry.Max)))
 }
 
 // belowFloor returns a *provider.InvalidError when want would take a
@@ -220,8 +237,8 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // SetCapacity sets a workload's bounds and replicas. The bounds are stored
 // in AnnotationMinReplicas and AnnotationMaxReplicas with a merge patch
 // when they differ from the stored ones (a workload with a
-// Config.Workloads entry accepts only those bounds: provider.ErrInvalid
-// otherwise; a Desired or Max above 2147483647, the most an int32
+// Config.Workloads entry accepts only those bounds, or them as Capacity
+// reports them (below): provider.ErrInvalid otherwise; a Desired or Max above 2147483647, the most an int32
 // spec.replicas holds, too) in the same patch as spec.replicas, conditional on the
 // resourceVersion read, so that Capacity then reports exactly want and a
 // lost race writes neither; when the bounds are unchanged spec.replicas is
@@ -244,6 +261,17 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // floor of every workload the engine wakes to 0 for good. To give a
 // workload a floor of 0, annotate it (AnnotationMinReplicas) or set
 // Config.Bounds.
+//
+// Likewise for a workload someone scaled outside its bounds (kubectl
+// scale): the bounds Capacity reports for it (widened to its replicas),
+// passed back with another Desired and widened only to include it, are
+// not stored, and a workload with a Config.Workloads entry accepts them.
+// Its own bounds stay, and Capacity reports them widened to the new
+// replicas only, not want's when want's were widened further (the
+// scaling engine passes back the bounds it reads, and takes a bound so
+// kept for the wider one its plan carried). Stored, a kubectl scale below the workload's floor would have
+// lowered its min-replicas for good, and one above its max raised its
+// max-replicas. Other bounds are stored as given.
 //
 // A replica change that a HorizontalPodAutoscaler targeting the workload
 // would undo (any change but to or from zero) is refused with a
@@ -278,15 +306,19 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("max", want.Max, "must be ≤ 2147483647 (replicas are an int32)"))
 	}
 	wantBounds := Bounds{Min: want.Min, Max: want.Max}
-	if fixed, ok := d.cfg.Workloads[id]; ok && fixed != wantBounds && !fixed.stopped(wantBounds) {
-		return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid("capacity", fmt.Sprintf("[%d, %d]", want.Min, want.Max),
-			fmt.Sprintf("the host's policy (config.workloads) fixes the bounds at [%d, %d]", fixed.Min, fixed.Max)))
+	entry, fixed := d.cfg.Workloads[id]
+	if fixed && entry != wantBounds && !entry.stopped(wantBounds) && (wantBounds.Min > entry.Min || wantBounds.Max < entry.Max) {
+		return errFixedBounds(op, id, entry, wantBounds)
 	}
 	ref, w, err := d.liveWorkload(ctx, op, id)
 	if err != nil {
 		return err
 	}
-	_, fixed := d.cfg.Workloads[id]
+	if fixed && entry != wantBounds && !entry.stopped(wantBounds) && !entry.reported(w.replicas, want.Desired, wantBounds) {
+		// Wider than the entry, but not as Capacity reports the
+		// workload scaled outside it.
+		return errFixedBounds(op, id, entry, wantBounds)
+	}
 	if err := d.floorHeld(op, id, w, fixed, want); err != nil {
 		return err
 	}
@@ -302,7 +334,7 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 				return err
 			}
 		}
-		set, err := d.boundsPatch(id, w, wantBounds, want.Desired > 0)
+		set, err := d.boundsPatch(id, w, wantBounds, want.Desired)
 		if err != nil {
 			return fmt.Errorf("kubernetes: %s %q: %w", op, id, err)
 		}
@@ -340,7 +372,8 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 
 // boundsPatch returns the annotations to write for bounds b on w: the
 // bound annotations when they differ from w's (and w has no Config.Workloads
-// entry, and b is not w's as a stopped workload reports them), and the
+// entry, and b is not w's as Capacity reports them: widened to w's
+// replicas, stopped or scaled outside its bounds by someone else), and the
 // removal of the stopped-replicas annotation when forget is set and it is
 // present. It is empty when there is nothing to write, and an error when
 // w's bound annotations are malformed. A workload at zero kept there
@@ -348,16 +381,17 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 // while stopped, so a host that reads its Capacity and writes back
 // another Max (a read-modify-write) does not lower the owner's floor to 0
 // for good.
-func (d *Driver) boundsPatch(id string, w workload, b Bounds, forget bool) (map[string]*string, error) {
+func (d *Driver) boundsPatch(id string, w workload, b Bounds, desired int) (map[string]*string, error) {
 	cur, err := d.bounds(w)
 	if err != nil {
 		return nil, err
 	}
+	forget := desired > 0
 	if w.replicas == 0 && !forget && cur.Min > 0 && b.Min == 0 && b.Max >= cur.Min {
 		b.Min = cur.Min
 	}
 	set := map[string]*string{}
-	if _, fixed := d.cfg.Workloads[id]; !fixed && cur != b && !cur.stopped(b) {
+	if _, fixed := d.cfg.Workloads[id]; !fixed && cur != b && !cur.stopped(b) && !cur.reported(w.replicas, desired, b) {
 		set[AnnotationMinReplicas] = ptr(strconv.Itoa(b.Min))
 		set[AnnotationMaxReplicas] = ptr(strconv.Itoa(b.Max))
 	}

@@ -192,11 +192,39 @@ func TestAnnotatedFloorHeldWhileRunning(t *testing.T) {
 	b, err := d.Bounds(f.ctx, web)
 	require.NoError(t, err)
 	assert.Equal(t, kubernetes.Bounds{Min: 2, Max: 6}, b, "the owner's floor kept")
-	// Bounds the caller means to store, a lower floor, are stored.
-	require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 1, Max: 6, Desired: 1}))
+	// Bounds the caller means to store, a lower floor, are stored (from
+	// within the bounds: at 1 replica, [1, 6] is how Capacity reports the
+	// workload, see TestFloorAtTheNewReplicasIsNotStored).
+	require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 2, Max: 6, Desired: 4}))
+	require.NoError(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 1, Max: 6, Desired: 3}))
 	b, err = d.Bounds(f.ctx, web)
 	require.NoError(t, err)
 	assert.Equal(t, kubernetes.Bounds{Min: 1, Max: 6}, b)
+}
+
+// TestFloorAtTheNewReplicasIsNotStored: bounds that are the workload's
+// own widened only to the new replicas ({1, 6, 1} on a workload annotated
+// [2, 6]) are what a caller passes back to scale a workload outside its
+// bounds (the scaling engine's rollback toward where a kubectl scale left
+// it), and are not stored: Capacity reports exactly them, and the owner's
+// floor of 2 stays (TestSetCapacityAfterAKubectlScaleKeepsTheOwnersBounds).
+// Meant as a new floor, they are the one case read otherwise; a floor
+// kept is the safe side of that doubt.
+func TestFloorAtTheNewReplicasIsNotStored(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 3, []corev1.Container{container("app", "100m", "64Mi", false)},
+		annotated(kubernetes.AnnotationMinReplicas, "2", kubernetes.AnnotationMaxReplicas, "6"))
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	d := f.driver(kubernetes.Config{})
+	want := provider.CapacitySpec{Min: 1, Max: 6, Desired: 1}
+	require.NoError(t, d.SetCapacity(f.ctx, web, want))
+	c, err := d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, want, c.CapacitySpec)
+	b, err := d.Bounds(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, kubernetes.Bounds{Min: 2, Max: 6}, b)
 }
 
 // TestFloorRaisedDuringARaceIsHeld: a write that lost a resourceVersion
