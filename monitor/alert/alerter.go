@@ -217,9 +217,10 @@ type Alerter struct {
 	// names one resolves the alert only once none is left.
 	open map[alertKey]map[string]bool
 	// acts is, for each firing alert of a PerAction rule, the actions its
-	// matches named (monitor.Event.Action; "" for none) that no resolving
-	// event of their own has resolved yet.
-	acts map[alertKey]map[safety.Action]bool
+	// matches named (monitor.Event.Action; "" for none): whether a
+	// resolving event of their own has yet to resolve them, their latest
+	// match's time and the time of the resolving event that did.
+	acts map[alertKey]map[safety.Action]actState
 	// resolvedAt is, for each alert that resolved, the time a match must
 	// be after to re-open it (see resolve): one at or before it is a late
 	// event. It holds at most resolvedCap(); the oldest are forgotten
@@ -265,7 +266,7 @@ func New(cfg Config, opts ...Option) (*Alerter, error) {
 		return nil, err
 	}
 	a := &Alerter{cfg: cfg.withDefaults(), firing: map[alertKey]*Alert{}, lastMatch: map[alertKey]string{}, open: map[alertKey]map[string]bool{},
-		acts: map[alertKey]map[safety.Action]bool{}, resolvedAt: map[alertKey]time.Time{}, wake: make(chan struct{}, 1), evaluating: make(chan struct{}, 1)}
+		acts: map[alertKey]map[safety.Action]actState{}, resolvedAt: map[alertKey]time.Time{}, wake: make(chan struct{}, 1), evaluating: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -373,24 +374,43 @@ func (a *Alerter) Write(ctx context.Context, evs []monitor.Event) error {
 					a.open[k][e.Strategy] = true
 					if r.PerAction {
 						if a.acts[k] == nil {
-							a.acts[k] = map[safety.Action]bool{}
+							a.acts[k] = map[safety.Action]actState{}
 						}
-						a.acts[k][e.Action] = true
+						a.acts[k][e.Action] = a.acts[k][e.Action].match(e.Time)
 					}
 				}
 				continue
 			}
-			if cur, ok := a.firing[k]; ok && matchesAny(r.Resolve, e) && !e.Time.Before(cur.LastSeen) {
-				// A resolving event of one action (a scale_out executed)
-				// says nothing of another the matches named (a blocked
-				// scale_in): the alert resolves once each has had its own.
-				if acts := a.acts[k]; r.PerAction && e.Action != "" && len(acts) > 0 {
-					if !acts[e.Action] && !acts[""] {
-						continue
+			if cur, ok := a.firing[k]; ok && matchesAny(r.Resolve, e) {
+				acts := a.acts[k]
+				perAction := r.PerAction && e.Action != "" && len(acts) > 0
+				if !perAction && e.Time.Before(cur.LastSeen) {
+					continue // a late resolving event: a match came after it
+				}
+				at := e.Time
+				if perAction {
+					// A resolving event of one action (a scale_out
+					// executed) says nothing of another the matches
+					// named (a blocked scale_in): the alert resolves once
+					// each has had its own, after that action's latest
+					// match (not the latest of any action: a pass of the
+					// stop recorded after a later block of the terminate
+					// still resolves the stop).
+					hit := false
+					for _, act := range []safety.Action{e.Action, ""} { // "": a match that named no action, which any resolves
+						if st, ok := acts[act]; ok && st.open && !e.Time.Before(st.last) {
+							acts[act] = st.pass(e.Time)
+							hit = true
+						}
 					}
-					delete(acts, e.Action)
-					delete(acts, "") // a match that named no action: any resolves it
-					if len(acts) > 0 {
+					open := false
+					for _, st := range acts {
+						open = open || st.open
+						if st.passed.After(at) {
+							at = st.passed // resolved when the last action passed
+						}
+					}
+					if !hit || open {
 						continue
 					}
 				}
@@ -403,7 +423,7 @@ func (a *Alerter) Write(ctx context.Context, evs []monitor.Event) error {
 						continue
 					}
 				}
-				a.resolve(cur, e.Time, e.Time, e.Reason)
+				a.resolve(cur, at, at, e.Reason)
 				changed = true
 			}
 		}
@@ -412,6 +432,36 @@ func (a *Alerter) Write(ctx context.Context, evs []monitor.Event) error {
 		a.poke()
 	}
 	return nil
+}
+
+// actState is one action of a PerAction alert (see Alerter.acts).
+type actState struct {
+	open   bool      // a match named it and no resolving event of its own came after it
+	last   time.Time // its latest match
+	passed time.Time // the latest resolving event of its own that resolved it
+}
+
+// match is st after a match at at. A match dated at or before the
+// action's resolving event is late: it counts on the alert (Write) but
+// does not open the action again.
+func (st actState) match(at time.Time) actState {
+	if !st.passed.IsZero() && !at.After(st.passed) {
+		return st
+	}
+	st.open = true
+	if at.After(st.last) {
+		st.last = at
+	}
+	return st
+}
+
+// pass is st resolved by a resolving event of its own at at.
+func (st actState) pass(at time.Time) actState {
+	st.open = false
+	if at.After(st.passed) {
+		st.passed = at
+	}
+	return st
 }
 
 // Evaluate evaluates the metric rules at now and resolves firing alerts

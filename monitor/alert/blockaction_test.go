@@ -126,3 +126,40 @@ func action(k monitor.Kind, id, outcome string, act safety.Action, at time.Durat
 	e.Action = act
 	return e
 }
+
+// TestSafetyBlockPerActionFollowsEachActionsTimes: a PerAction alert's
+// resolving event of an action is judged against that action's own
+// matches, not the latest match of any action. A stop that passed after
+// its block, recorded after a later block of a terminate (two sources,
+// or a backfill), resolves the stop; the terminate passing then resolves
+// the alert. And a late block of the stop, dated before the stop's pass,
+// does not hold the alert open once the terminate passes.
+func TestSafetyBlockPerActionFollowsEachActionsTimes(t *testing.T) {
+	t.Parallel()
+	block, pass := string(safety.Block), string(safety.Pass)
+	t.Run("late pass of one action", func(t *testing.T) {
+		t.Parallel()
+		a, l := newAlerter(t, alert.Config{})
+		ctx := t.Context()
+		require.NoError(t, l.Record(ctx,
+			action(monitor.KindBlocked, "i-1", block, safety.ActionStop, 0),
+			action(monitor.KindBlocked, "i-1", block, safety.ActionTerminate, 2*time.Hour),
+			action(monitor.KindDecision, "i-1", pass, safety.ActionStop, time.Hour)))
+		require.Len(t, a.Firing(), 1, "the terminate is still blocked")
+		require.NoError(t, l.Record(ctx, action(monitor.KindDecision, "i-1", pass, safety.ActionTerminate, 3*time.Hour)))
+		assert.Empty(t, a.Firing(), "the stop passed at 1h, after its block at 0; the terminate at 3h")
+	})
+	t.Run("late block of an action that passed", func(t *testing.T) {
+		t.Parallel()
+		a, l := newAlerter(t, alert.Config{})
+		ctx := t.Context()
+		require.NoError(t, l.Record(ctx,
+			action(monitor.KindBlocked, "i-1", block, safety.ActionStop, 0),
+			action(monitor.KindBlocked, "i-1", block, safety.ActionTerminate, time.Hour),
+			action(monitor.KindDecision, "i-1", pass, safety.ActionStop, 3*time.Hour),
+			action(monitor.KindBlocked, "i-1", block, safety.ActionStop, 2*time.Hour)))
+		require.Len(t, a.Firing(), 1, "the terminate is still blocked")
+		require.NoError(t, l.Record(ctx, action(monitor.KindDecision, "i-1", pass, safety.ActionTerminate, 4*time.Hour)))
+		assert.Empty(t, a.Firing(), "the stop's block at 2h came before its pass at 3h")
+	})
+}

@@ -100,8 +100,12 @@ type Rule struct {
 	// (monitor.Event.Action: stop, scale_in) resolve only what its
 	// matches named of that action (event rules): the alert resolves
 	// once every action its matches named has had a resolving event of
-	// its own, so that a scale_out executed does not resolve a blocked
-	// scale_in. A resolving event that names no action (a verdict that
+	// its own, dated at or after that action's latest match (whatever
+	// the other actions' matches: a stop that passed after its block
+	// resolves the stop though a terminate was blocked later), so that a
+	// scale_out executed does not resolve a blocked scale_in. A match of
+	// an action dated at or before its resolving event is late and does
+	// not make it wait again. A resolving event that names no action (a verdict that
 	// the resource is not idle), or a match that named none, resolves as
 	// without it. Default (false): any resolving event resolves the
 	// alert.
