@@ -269,6 +269,10 @@ func TestConfigValidate(t *testing.T) {
 		{"slash in name", alert.Config{Rules: []alert.Rule{{Name: "disk/full", Metric: provider.MetricCPU}}}, "rules[0].name"},
 		{"resolve on a metric rule", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU,
 			Resolve: []alert.Match{{Kinds: []monitor.Kind{monitor.KindRun}}}}}}, "rules[0].resolve"},
+		// A metric rule's alert is seen again at every evaluation above
+		// its threshold: the only quiet one is a resource without data,
+		// which must not count as recovered.
+		{"resolve_after on a metric rule", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, ResolveAfter: time.Hour}}}, "rules[0].resolve_after"},
 		{"per_action on a metric rule", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, PerAction: true}}}, "rules[0].per_action"},
 		{"neither", alert.Config{Rules: []alert.Rule{{Name: "x"}}}, "rules[0].match"},
 		{"both", alert.Config{Rules: []alert.Rule{{Name: "x", Metric: provider.MetricCPU, Match: alert.Match{Kinds: []monitor.Kind{monitor.KindRun}}}}}, "rules[0].metric"},

@@ -93,8 +93,9 @@ type Rule struct {
 	// resource (event rules). Default: none.
 	Resolve []Match `json:"resolve,omitempty" yaml:"resolve,omitempty"`
 	// ResolveAfter resolves a firing alert when no event matched for this
-	// long (checked by Alerter.Evaluate). Must be ≥ 0. Default (0): never
-	// by time.
+	// long (checked by Alerter.Evaluate; event rules: a metric rule's
+	// alert quiet that long is one without data, which keeps its alert).
+	// Must be ≥ 0. Default (0): never by time.
 	ResolveAfter time.Duration `json:"resolve_after,omitempty" yaml:"resolve_after,omitempty"`
 	// PerAction makes a resolving event that names an action
 	// (monitor.Event.Action: stop, scale_in) resolve only what its
@@ -136,7 +137,7 @@ func (r Rule) IsMetric() bool { return r.Metric != "" }
 // metric, a match without kinds or with an unknown one, a negative
 // duration, a threshold that is not finite, a bad statistic or filter,
 // a metric rule's field (above, for, statistic, filter) on an event rule
-// and resolve or per_action on a metric rule.
+// and resolve, resolve_after or per_action on a metric rule.
 func (r Rule) Validate() error {
 	if r.Name == "" {
 		return provider.Invalid("name", r.Name, "is required")
@@ -191,6 +192,12 @@ func (r Rule) Validate() error {
 	}
 	if r.PerAction {
 		return provider.Invalid("per_action", r.PerAction, "is for event rules; a metric rule resolves under its threshold")
+	}
+	if r.ResolveAfter != 0 {
+		// Its alert is seen at every evaluation above the threshold: the
+		// only one quiet for a while is a resource without data, which
+		// is unknown, not recovered.
+		return provider.Invalid("resolve_after", r.ResolveAfter, "is for event rules; a metric rule resolves under its threshold, and a resource without data keeps its alert")
 	}
 	return r.Filter.Validate()
 }
