@@ -234,6 +234,10 @@ type Alerter struct {
 	// a.mu, and one that read earlier must not apply its reading after a
 	// later one's.
 	evaluating chan struct{}
+	// evaluatedAt is the now of the latest evaluation (held by the one
+	// whose turn it is): one that waited for its turn with an earlier
+	// now is older than a reading applied meanwhile.
+	evaluatedAt time.Time
 }
 
 type outbox struct {
@@ -477,16 +481,28 @@ func (st actState) pass(at time.Time) actState {
 // never a late event. Calls are serialised: one waits for the one under
 // way, so that a reading never overrides a later one's (an evaluation
 // that read a high value does not re-open the alert that a later one,
-// reading it low, resolved meanwhile); when ctx ends while it waits,
-// Evaluate returns an error matching ctx.Err() and evaluates nothing.
+// reading it low, resolved meanwhile); one that waited and whose now is
+// before the now of an evaluation made meanwhile is older than its
+// reading and evaluates nothing (it returns nil). When ctx ends while
+// it waits, Evaluate returns an error matching ctx.Err() and evaluates
+// nothing.
 func (a *Alerter) Evaluate(ctx context.Context, now time.Time) error {
 	if now.IsZero() {
 		return provider.Invalid("now", now, "is required")
 	}
-	if err := a.turn(ctx); err != nil {
+	waited, err := a.turn(ctx)
+	if err != nil {
 		return err
 	}
 	defer func() { <-a.evaluating }()
+	if waited && now.Before(a.evaluatedAt) {
+		// A newer evaluation ran while this one waited: its reading
+		// stands.
+		a.log.Debug("alert: evaluation older than the one made while it waited, skipped",
+			"now", now, "evaluated", a.evaluatedAt)
+		return nil
+	}
+	a.evaluatedAt = now
 	var errs []error
 	for _, r := range a.cfg.Rules {
 		if !r.IsMetric() {
@@ -516,19 +532,20 @@ func (a *Alerter) Evaluate(ctx context.Context, now time.Time) error {
 	return errors.Join(errs...)
 }
 
-// turn waits for Evaluate's turn (see evaluating) or for ctx to end. A
-// free turn is taken whatever ctx, as before an evaluation waited.
-func (a *Alerter) turn(ctx context.Context) error {
+// turn waits for Evaluate's turn (see evaluating) or for ctx to end; it
+// reports whether it waited. A free turn is taken whatever ctx, as
+// before an evaluation waited.
+func (a *Alerter) turn(ctx context.Context) (waited bool, err error) {
 	select {
 	case a.evaluating <- struct{}{}:
-		return nil
+		return false, nil
 	default:
 	}
 	select {
 	case a.evaluating <- struct{}{}:
-		return nil
+		return true, nil
 	case <-ctx.Done():
-		return fmt.Errorf("alert: evaluate: %w", ctx.Err())
+		return true, fmt.Errorf("alert: evaluate: %w", ctx.Err())
 	}
 }
 

@@ -63,3 +63,55 @@ func TestConcurrentEvaluationsDoNotReopenAnAlert(t *testing.T) {
 		assert.Empty(t, a.Firing(), "the newest reading, 0.2, resolved the alert")
 	})
 }
+
+// TestAnOlderEvaluationWaitingForItsTurnDoesNotOverrideANewer: the turns
+// were taken first come first served, whatever their now. An evaluation
+// at 10:02 under way (its read slow) resolved the alert on a CPU back
+// under the threshold; one at 10:01, called meanwhile (a host's own
+// ticker, late), waited for its turn and then applied its older reading,
+// 0.99, re-opening the alert the newer reading had resolved. An
+// evaluation that waited for its turn and whose now is before the one
+// evaluated meanwhile evaluates nothing: the newer reading stands.
+func TestAnOlderEvaluationWaitingForItsTurnDoesNotOverrideANewer(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		cloud, err := memory.New(memory.Config{})
+		require.NoError(t, err)
+		require.NoError(t, cloud.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance}))
+		older, newer := t0.Add(time.Minute), t0.Add(2*time.Minute)
+		release := make(chan struct{}) // ends the newer evaluation's read
+		metrics := provider.MetricsSourceFunc(func(ctx context.Context, q provider.Query) (provider.Series, error) {
+			v := 0.99
+			if q.End.Equal(newer) {
+				v = 0.2 // cooled
+				select {
+				case <-release:
+				case <-ctx.Done():
+					return provider.Series{}, ctx.Err()
+				}
+			}
+			return provider.Series{ResourceID: q.ResourceID, Metric: q.Metric, Start: q.Start, Step: q.Step, Values: []float64{v}}, nil
+		})
+		a, err := alert.New(alert.Config{}, alert.WithFleet(alert.Fleet{Inventory: cloud, Metrics: metrics}))
+		require.NoError(t, err)
+		ctx := t.Context()
+		require.NoError(t, a.Evaluate(ctx, t0))
+		require.Len(t, a.Firing(), 1)
+
+		first := make(chan error, 1)
+		go func() { first <- a.Evaluate(ctx, newer) }()
+		synctest.Wait() // the newer evaluation is reading
+		second := make(chan error, 1)
+		go func() { second <- a.Evaluate(ctx, older) }()
+		synctest.Wait()
+		close(release)
+		require.NoError(t, <-first)
+		require.NoError(t, <-second)
+		assert.Empty(t, a.Firing(), "the newest reading, 0.2 at 10:02, resolved the alert; 10:01's is older")
+
+		// Not waiting, an evaluation at an earlier now still evaluates
+		// (a clock that went back).
+		require.NoError(t, a.Evaluate(ctx, older))
+		assert.Len(t, a.Firing(), 1)
+	})
+}
