@@ -166,13 +166,21 @@ type Collector struct {
 	noDataDesc                                              *prometheus.Desc
 
 	mu        sync.Mutex
-	verdicts  map[string]string               // resource → latest verdict outcome
-	verdictAt map[string]time.Time            // resource → its time
-	verdictBy map[string]string               // resource → its Actor (the reaper that judged it)
-	forecast  map[forecastKey]float64         // target and strategy → latest forecast error
-	noData    map[string]bool                 // targets (as labels) whose decisions lack data
-	savings   report.Ledger                   // executed changes, for realised savings
-	lastSeen  map[string]map[string]time.Time // resource → kind/action → last decision counted
+	verdicts  map[string]string       // resource → latest verdict outcome
+	verdictAt map[string]time.Time    // resource → its time
+	verdictBy map[string]string       // resource → its Actor (the reaper that judged it)
+	forecast  map[forecastKey]float64 // target and strategy → latest forecast error
+	noData    map[string]bool         // targets (as labels) whose decisions lack data
+	// forecastAt and dataAt are the times of the latest forecast event of
+	// each target and strategy and of the latest KindScalingData event of
+	// each target, including those whose state left the gauge (unknown,
+	// recovered): an older event arriving late changes no gauge. Each
+	// holds at most minGoneMemory keys out of the gauge; the oldest are
+	// forgotten first.
+	forecastAt map[forecastKey]time.Time
+	dataAt     map[string]time.Time
+	savings    report.Ledger                   // executed changes, for realised savings
+	lastSeen   map[string]map[string]time.Time // resource → kind/action → last decision counted
 	// gone is, for each resource seen terminated, the time of its
 	// terminate: a verdict before it is a late one that must not count
 	// it again. It holds at most minGoneMemory; the oldest are forgotten
@@ -241,6 +249,7 @@ func New(cfg Config, opts ...Option) (*Collector, error) {
 			"Alerts firing, by severity.", []string{"severity"}, nil),
 		verdicts: map[string]string{}, verdictAt: map[string]time.Time{}, verdictBy: map[string]string{},
 		runsBy: map[string]time.Time{}, forecast: map[forecastKey]float64{}, noData: map[string]bool{},
+		forecastAt: map[forecastKey]time.Time{}, dataAt: map[string]time.Time{},
 		lastSeen: map[string]map[string]time.Time{}, gone: map[string]time.Time{},
 	}
 	for _, o := range opts {
@@ -333,18 +342,26 @@ func (c *Collector) Write(_ context.Context, evs []monitor.Event) error {
 			// Unknown (−1), or not a number or infinite (which the Log
 			// refuses, but a host may Write): no error to export. Each
 			// strategy of a target has its own.
+			// An error older than the latest event of its strategy
+			// arrives late: the newer state stands. An unknown one
+			// always ends the series (see late).
 			k := forecastKey{target: label(e.ResourceID), strategy: label(e.Strategy)}
 			if e.Value < 0 || math.IsNaN(e.Value) || math.IsInf(e.Value, 0) {
 				delete(c.forecast, k)
-			} else {
+			} else if !late(c.forecastAt, k, e.Time) {
 				c.forecast[k] = e.Value
 			}
+			c.forecastAt[k] = later(c.forecastAt[k], e.Time)
+			bound(c.forecastAt, func(k forecastKey) bool { _, ok := c.forecast[k]; return ok })
 		case monitor.KindScalingData:
-			if e.Outcome == monitor.OutcomeNoData {
-				c.noData[label(e.ResourceID)] = true
-			} else {
-				delete(c.noData, label(e.ResourceID))
+			target := label(e.ResourceID)
+			if e.Outcome != monitor.OutcomeNoData {
+				delete(c.noData, target)
+			} else if !late(c.dataAt, target, e.Time) {
+				c.noData[target] = true
 			}
+			c.dataAt[target] = later(c.dataAt[target], e.Time)
+			bound(c.dataAt, func(k string) bool { return c.noData[k] })
 		}
 		if !c.savings.Add(e) {
 			c.log.Warn("metrics: a change older than the ones already folded for its resource is counted from the newest of them",
@@ -426,6 +443,48 @@ func (c *Collector) dropVanished(now time.Time) {
 		if len(seen) == 0 {
 			delete(c.lastSeen, id)
 		}
+	}
+}
+
+// late reports whether an event at t that would put k's series in a
+// gauge (a forecast error, a target without data) is older than the
+// latest event of k: it arrived late (an audit trail backfilled, a second
+// writer), and the newer state stands; the engine tells only transitions,
+// so it would stand until the next one. An event that takes the series
+// out (unknown, recovered) is never late: the engine's Forget dates its
+// own by its clock, which may lie before the nows a host gave its
+// decisions, and a forgotten target must leave the gauges.
+func late[K comparable](at map[K]time.Time, k K, t time.Time) bool {
+	last, ok := at[k]
+	return ok && t.Before(last)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
+}
+
+// bound forgets the oldest times of at whose keys are not exported
+// (exported reports which are), a quarter at a time so that the sort is
+// rare, when more than minGoneMemory of them are held.
+func bound[K comparable](at map[K]time.Time, exported func(K) bool) {
+	var out []K
+	if len(at) <= minGoneMemory {
+		return
+	}
+	for k := range at {
+		if !exported(k) {
+			out = append(out, k)
+		}
+	}
+	if len(out) <= minGoneMemory {
+		return
+	}
+	slices.SortFunc(out, func(x, y K) int { return at[x].Compare(at[y]) })
+	for _, k := range out[:len(out)-minGoneMemory*3/4] {
+		delete(at, k)
 	}
 }
 

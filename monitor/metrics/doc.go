@@ -28,7 +28,10 @@
 // the scaling engine forgets, Engine.Forget or Autoscaler.Close, is told
 // recovered with −1 and so leaves it), the scaling targets without data
 // (a KindScalingData event no_data, until one recovered: a target the
-// engine forgets is told recovered too), and the
+// engine forgets is told recovered too; an error or a no_data older than
+// the latest such event of its strategy or target arrives late and
+// changes neither gauge, while one that ends a series ends it whatever
+// its time), and the
 // executed changes in a
 // report.Ledger, from which it measures the realised savings when scraped
 // (in memory that grows with the resources changed, not with time). The rate-limit budget left

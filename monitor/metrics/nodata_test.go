@@ -47,3 +47,42 @@ idlescale_scaling_no_data{target="web"} 1
 	require.NoError(t, err)
 	require.Empty(t, problems)
 }
+
+// TestLateScalingEventsDoNotOverrideNewerState: the no-data gauge and
+// the forecast error followed the order events were written, not their
+// times: an older event arriving late (an audit trail backfilled, a
+// second engine's auditor) overwrote a newer state, and as the engine
+// tells only transitions, the gauge said a recovered target had no data
+// until its next outage ended. A no-data event or a forecast error older
+// than the target's (or strategy's) latest event now changes no gauge.
+// (An event that ends a series, recovered or unknown, still ends it
+// whatever its time: the engine's Forget dates its own by its clock.)
+func TestLateScalingEventsDoNotOverrideNewerState(t *testing.T) {
+	t.Parallel()
+	_, reg, l := registered(t)
+	data := func(target, outcome string, h float64) monitor.Event {
+		return ev(monitor.KindScalingData, monitor.SourceScaling, target, "", outcome, h)
+	}
+	fc := func(target string, v, h float64) monitor.Event {
+		e := ev(monitor.KindForecast, monitor.SourceForecast, target, "", monitor.OutcomeRecovered, h)
+		e.Value = v
+		return e
+	}
+	require.NoError(t, l.Record(t.Context(),
+		data("web", monitor.OutcomeNoData, 2), data("web", monitor.OutcomeRecovered, 3),
+		data("db", monitor.OutcomeNoData, 3),
+		fc("web", 0.3, 2), fc("db", 0.4, 2)))
+	require.NoError(t, l.Record(t.Context(),
+		data("web", monitor.OutcomeNoData, 1), data("db", monitor.OutcomeNoData, 1),
+		fc("web", 0.9, 1), fc("db", 0.9, 3)))
+	want := `
+# HELP idlescale_forecast_error Latest forecast error reported for a scaling target.
+# TYPE idlescale_forecast_error gauge
+idlescale_forecast_error{strategy="",target="db"} 0.9
+idlescale_forecast_error{strategy="",target="web"} 0.3
+# HELP idlescale_scaling_no_data 1 for each scaling target whose strategies have no data to scale on (a metrics outage).
+# TYPE idlescale_scaling_no_data gauge
+idlescale_scaling_no_data{target="db"} 1
+`
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(want), "idlescale_scaling_no_data", "idlescale_forecast_error"))
+}
