@@ -153,7 +153,11 @@ type Totals struct {
 	// for the actions recommended, but for a resource stopped or resized
 	// since its verdict (an executed action that no failed verification
 	// undid): that saving is made, and counted in the realised savings,
-	// not twice.
+	// not twice. What such a change does not make still counts: all of
+	// the estimate once the inventory shows the resource restarted, and
+	// the estimate less the change's monthly saving (its cost before and
+	// after) when the change was not the action recommended (a resize of
+	// a resource whose verdict recommended a stop).
 	EstimatedMonthlySavings float64 `json:"estimated_monthly_savings"`
 	// RealisedSavings sums Realised.Saved: money saved so far.
 	RealisedSavings float64 `json:"realised_savings"`
@@ -231,7 +235,7 @@ func Build(in Input) (Report, error) {
 		return (in.From.IsZero() || !e.Time.Before(in.From)) && !e.Time.After(in.Now)
 	}
 	sorted := byTime(in.Events) // once: the savings and the scaling summary read events in time order
-	var acted map[string]bool
+	var acted map[string]safety.Action
 	rep.Idle, acted = idleList(sorted, inPeriod, in.Now, inv)
 	rep.Actions, rep.Blocks = actions(sorted, inPeriod, inv)
 	tls := timelines(sorted, in.Now, inventory(in.Resources))
@@ -256,10 +260,12 @@ func Build(in Input) (Report, error) {
 
 	t := &rep.Totals
 	t.Idle = len(rep.Idle)
+	byID := make(map[string]*timeline, len(tls))
+	for _, tl := range tls {
+		byID[tl.id] = tl
+	}
 	for _, i := range rep.Idle {
-		if i.Action != "" && !acted[i.ResourceID] {
-			t.EstimatedMonthlySavings += i.MonthlySavings
-		}
+		t.EstimatedMonthlySavings += estimated(i, acted, byID[i.ResourceID], in.Now)
 	}
 	for _, a := range rep.Actions {
 		switch a.Outcome {
@@ -306,12 +312,17 @@ func (tg Target) validate() error {
 // now, at or after the verdict, that no failed verification undid), most
 // savings first. acted holds those of them stopped or resized since their
 // verdict (an executed stop or resize up to now, at or after the
-// verdict, that no failed verification undid): their saving is
-// realised, no longer estimated. evs are sorted by time.
-func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, inv map[string]provider.Resource) (idle []Idle, acted map[string]bool) {
+// verdict, that no failed verification undid), with the latest such
+// action: their saving is realised, as far as that change makes it and
+// while it holds (see estimated). evs are sorted by time.
+func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, inv map[string]provider.Resource) (idle []Idle, acted map[string]safety.Action) {
+	type change struct {
+		at     time.Time
+		action safety.Action
+	}
 	latest := map[string]monitor.Event{}
 	gone := map[string]time.Time{} // resource → its latest executed terminate
-	done := map[string]time.Time{} // resource → its latest executed stop or resize
+	done := map[string]change{}    // resource → its latest executed stop or resize
 	for _, e := range evs {
 		executed := e.Kind == monitor.KindAction && e.Outcome == monitor.OutcomeDone && !e.DryRun
 		switch {
@@ -319,12 +330,12 @@ func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, i
 		case executed && e.Action == safety.ActionTerminate:
 			gone[e.ResourceID] = e.Time
 		case executed && (e.Action == safety.ActionStop || e.Action == safety.ActionResize):
-			done[e.ResourceID] = e.Time
+			done[e.ResourceID] = change{at: e.Time, action: e.Action}
 		case failedVerification(e):
 			if t, ok := gone[e.ResourceID]; ok && !e.Time.Before(t) {
 				delete(gone, e.ResourceID) // the terminate did not take effect
 			}
-			if t, ok := done[e.ResourceID]; ok && !e.Time.Before(t) {
+			if c, ok := done[e.ResourceID]; ok && !e.Time.Before(c.at) {
 				delete(done, e.ResourceID) // nor did the stop or resize
 			}
 		}
@@ -336,13 +347,13 @@ func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, i
 		}
 	}
 	out := []Idle{}
-	acted = map[string]bool{}
+	acted = map[string]safety.Action{}
 	for id, e := range latest {
 		if t, ok := gone[id]; e.Outcome != string(detector.Idle) || ok && !e.Time.After(t) {
 			continue
 		}
-		if t, ok := done[id]; ok && !e.Time.After(t) {
-			acted[id] = true
+		if c, ok := done[id]; ok && !e.Time.After(c.at) {
+			acted[id] = c.action
 		}
 		out = append(out, Idle{ResourceID: id, Name: inv[id].Name, Time: e.Time, Confidence: e.Confidence,
 			Action: e.Action, MonthlySavings: e.MonthlySavings, Reason: e.Reason})
@@ -354,6 +365,32 @@ func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, i
 		return cmp.Compare(a.ResourceID, b.ResourceID)
 	})
 	return out, acted
+}
+
+// estimated is the part of i's estimated monthly saving that is not made
+// at now: none for a verdict that recommends no action; all of it for a
+// resource not acted on since its verdict (acted); none for one whose
+// latest change since is the action recommended and still holds (its
+// saving is realised), or whose change carried no costs (tl nil: what
+// it saves is not known); otherwise (restarted by its owner since, or
+// another action: a resize where a stop was recommended) the estimate
+// less the monthly saving the changes since the verdict still make.
+func estimated(i Idle, acted map[string]safety.Action, tl *timeline, now time.Time) float64 {
+	act, ok := acted[i.ResourceID]
+	switch {
+	case i.Action == "":
+		return 0
+	case !ok:
+		return i.MonthlySavings
+	case tl == nil:
+		return 0
+	}
+	restarted := tl.restarted && !tl.changes[len(tl.changes)-1].at.After(now)
+	if act == i.Action && !restarted {
+		return 0
+	}
+	made := (tl.costAt(i.Time, false) - tl.costAt(now, true)) * hoursPerMonth
+	return min(i.MonthlySavings, max(0, i.MonthlySavings-made))
 }
 
 // actions lists the actions taken, proposed and refused, oldest first,

@@ -63,6 +63,23 @@ type timeline struct {
 	action   string
 	baseline float64
 	changes  []rateChange // sorted by at; changes[0] is the first change
+	// restarted reports that the last of changes is a restart the
+	// inventory shows (the resource running after a change that left it
+	// costing nothing).
+	restarted bool
+}
+
+// costAt is the hourly cost at t: after the changes at or before it
+// (with incl; before it without), the baseline before the first.
+func (tl *timeline) costAt(t time.Time, incl bool) float64 {
+	rate := tl.baseline
+	for _, c := range tl.changes {
+		if c.at.After(t) || !incl && c.at.Equal(t) {
+			break
+		}
+		rate = c.rate
+	}
+	return rate
 }
 
 // timelines builds the cost timeline of every resource with an executed
@@ -166,6 +183,7 @@ func timelinesOf(sorted []monitor.Event, inventory map[string]provider.Resource)
 		if res, ok := inventory[id]; ok && last.rate == 0 && running(res.State) && res.HourlyCost > 0 {
 			at := later(res.LaunchTime, last.at)
 			tl.changes = append(tl.changes, rateChange{at: at, rate: res.HourlyCost})
+			tl.restarted = true
 		}
 		out = append(out, tl)
 	}

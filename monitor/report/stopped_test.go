@@ -10,6 +10,7 @@ import (
 	"github.com/idlescale/idlescale/detector"
 	"github.com/idlescale/idlescale/monitor"
 	"github.com/idlescale/idlescale/monitor/report"
+	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/safety"
 )
 
@@ -74,4 +75,51 @@ func TestDryRunStopDoneLeavesTheSavingEstimated(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rep.Idle, 1)
 	assert.InDelta(t, 73, rep.Totals.EstimatedMonthlySavings, 1e-9)
+}
+
+// TestEstimateOfAnActionUndoneOrPartlyMadeStillCounts: a resource whose
+// stop since its verdict was undone by its owner (the inventory shows it
+// running again) was left out of the estimated savings, as if the stop
+// still held, while its realised saving stopped growing (its monthly
+// rate went back to 0): its saving counted nowhere until its next
+// verdict. And a resize executed on a resource whose verdict
+// recommended a stop dropped the stop's whole estimate, though the
+// resize made only part of it. The estimate now counts what the changes
+// since the verdict do not save: all of it after a restart, the stop's
+// less the resize's monthly saving; an action the verdict recommended
+// and still in force still drops it.
+func TestEstimateOfAnActionUndoneOrPartlyMadeStillCounts(t *testing.T) {
+	t.Parallel()
+	verdict := func(id string) monitor.Event {
+		return monitor.Event{Time: t0, Kind: monitor.KindVerdict, Source: monitor.SourceReaper, ResourceID: id,
+			Outcome: string(detector.Idle), Action: safety.ActionStop, MonthlySavings: 73, Confidence: 0.9}
+	}
+	act := func(id string, a safety.Action, after float64) monitor.Event {
+		return monitor.Event{Time: t0.Add(time.Hour), Kind: monitor.KindAction, Source: monitor.SourceReaper, ResourceID: id,
+			Action: a, Outcome: monitor.OutcomeDone, Cost: &monitor.CostChange{Before: 0.1, After: after}}
+	}
+	tests := []struct {
+		name      string
+		give      []monitor.Event
+		resources []provider.Resource
+		want      float64
+	}{
+		{"stopped, restarted by its owner", []monitor.Event{verdict("i-1"), act("i-1", safety.ActionStop, 0)},
+			[]provider.Resource{{ID: "i-1", Kind: provider.KindInstance, State: provider.StateRunning, HourlyCost: 0.1, LaunchTime: t0.Add(2 * time.Hour)}},
+			73},
+		{"stopped, still stopped", []monitor.Event{verdict("i-1"), act("i-1", safety.ActionStop, 0)},
+			[]provider.Resource{{ID: "i-1", Kind: provider.KindInstance, State: provider.StateStopped, HourlyCost: 0.1}},
+			0},
+		{"resized, the verdict recommended a stop", []monitor.Event{verdict("i-1"), act("i-1", safety.ActionResize, 0.05)},
+			nil, 73 - 0.05*provider.HoursPerMonth},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := report.Build(report.Input{Now: t0.Add(3 * time.Hour), Events: tt.give, Resources: tt.resources})
+			require.NoError(t, err)
+			require.Len(t, rep.Idle, 1)
+			assert.InDelta(t, tt.want, rep.Totals.EstimatedMonthlySavings, 1e-9)
+		})
+	}
 }
