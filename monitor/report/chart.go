@@ -432,7 +432,8 @@ func inventory(resources []provider.Resource) map[string]provider.Resource {
 func validCost(c float64) bool { return c >= 0 && !math.IsInf(c, 1) }
 
 // IdleChart draws the estimated monthly savings of each idle resource of
-// rep.
+// rep still to be made (Idle.MonthlySavings less Idle.MadeMonthlySavings),
+// as Totals.EstimatedMonthlySavings counts them.
 func IdleChart(rep Report) Chart {
 	c := Chart{Name: "idle", Title: "Idle resources: estimated monthly savings", Type: ChartBar, Unit: "per month"}
 	vals := make([]float64, 0, len(rep.Idle))
@@ -442,7 +443,7 @@ func IdleChart(rep Report) Chart {
 			label += " " + i.Name
 		}
 		c.Labels = append(c.Labels, label)
-		vals = append(vals, i.MonthlySavings)
+		vals = append(vals, i.MonthlySavings-i.MadeMonthlySavings)
 	}
 	c.Series = []Series{{Label: "monthly savings", Values: vals}}
 	return c

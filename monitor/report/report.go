@@ -64,6 +64,13 @@ type Idle struct {
 	Action safety.Action `json:"action,omitempty"`
 	// MonthlySavings is the action's estimated saving a month.
 	MonthlySavings float64 `json:"monthly_savings"`
+	// MadeMonthlySavings is the part of MonthlySavings that the changes
+	// executed since the verdict make (see Totals.EstimatedMonthlySavings):
+	// all of it for the action recommended while it holds, none after a
+	// restart, the change's monthly saving for another action; 0 when
+	// none was executed. The estimate still to be made, which the totals
+	// count and IdleChart draws, is MonthlySavings less it.
+	MadeMonthlySavings float64 `json:"made_monthly_savings,omitempty"`
 	// Reason is the verdict's main reasons.
 	Reason string `json:"reason,omitempty"`
 }
@@ -264,8 +271,12 @@ func Build(in Input) (Report, error) {
 	for _, tl := range tls {
 		byID[tl.id] = tl
 	}
-	for _, i := range rep.Idle {
-		t.EstimatedMonthlySavings += estimated(i, acted, byID[i.ResourceID], in.Now)
+	for k := range rep.Idle {
+		i := &rep.Idle[k]
+		i.MadeMonthlySavings = i.MonthlySavings - estimated(*i, acted, byID[i.ResourceID], in.Now)
+		if i.Action != "" {
+			t.EstimatedMonthlySavings += i.MonthlySavings - i.MadeMonthlySavings
+		}
 	}
 	for _, a := range rep.Actions {
 		switch a.Outcome {
@@ -368,8 +379,8 @@ func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, i
 }
 
 // estimated is the part of i's estimated monthly saving that is not made
-// at now: none for a verdict that recommends no action; all of it for a
-// resource not acted on since its verdict (acted); none for one whose
+// at now: all of it for a resource not acted on since its verdict
+// (acted); none for one whose
 // latest change since is the action recommended and still holds (its
 // saving is realised), or whose change carried no costs (tl nil: what
 // it saves is not known); otherwise (restarted by its owner since, or
@@ -378,8 +389,6 @@ func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, i
 func estimated(i Idle, acted map[string]safety.Action, tl *timeline, now time.Time) float64 {
 	act, ok := acted[i.ResourceID]
 	switch {
-	case i.Action == "":
-		return 0
 	case !ok:
 		return i.MonthlySavings
 	case tl == nil:

@@ -123,3 +123,36 @@ func TestEstimateOfAnActionUndoneOrPartlyMadeStillCounts(t *testing.T) {
 		})
 	}
 }
+
+// TestIdleChartDrawsWhatTheTotalsCount: the idle chart drew every idle
+// resource's whole estimate, a stopped one's too, while the totals no
+// longer counted it (its saving is realised): the dashboard's chart and
+// its "estimated savings" card disagreed. The chart now draws what the
+// totals count of each.
+func TestIdleChartDrawsWhatTheTotalsCount(t *testing.T) {
+	t.Parallel()
+	verdict := func(id string) monitor.Event {
+		return monitor.Event{Time: t0, Kind: monitor.KindVerdict, Source: monitor.SourceReaper, ResourceID: id,
+			Outcome: string(detector.Idle), Action: safety.ActionStop, MonthlySavings: 73, Confidence: 0.9}
+	}
+	act := func(id string, a safety.Action, after float64) monitor.Event {
+		return monitor.Event{Time: t0.Add(time.Hour), Kind: monitor.KindAction, Source: monitor.SourceReaper, ResourceID: id,
+			Action: a, Outcome: monitor.OutcomeDone, Cost: &monitor.CostChange{Before: 0.1, After: after}}
+	}
+	evs := []monitor.Event{verdict("i-stopped"), act("i-stopped", safety.ActionStop, 0),
+		verdict("i-resized"), act("i-resized", safety.ActionResize, 0.05), verdict("i-idle")}
+	rep, err := report.Build(report.Input{Now: t0.Add(3 * time.Hour), Events: evs})
+	require.NoError(t, err)
+	c := report.IdleChart(rep)
+	require.Len(t, c.Series, 1)
+	got := map[string]float64{}
+	sum := 0.0
+	for k, l := range c.Labels {
+		got[l] = c.Series[0].Values[k]
+		sum += c.Series[0].Values[k]
+	}
+	assert.InDelta(t, 0, got["i-stopped"], 1e-9)
+	assert.InDelta(t, 73-0.05*provider.HoursPerMonth, got["i-resized"], 1e-9)
+	assert.InDelta(t, 73, got["i-idle"], 1e-9)
+	assert.InDelta(t, rep.Totals.EstimatedMonthlySavings, sum, 1e-9)
+}
