@@ -236,8 +236,42 @@ func parseTime(val string) (time.Time, error) {
 	return t, err
 }
 
+// queryValues parses a raw query string as url.ParseQuery does, but
+// returns a *provider.InvalidError naming the parameter of a pair it
+// cannot read (a malformed escape, a ";"), where r.URL.Query drops the
+// pair without a word, and the events would be filtered without it.
+func queryValues(raw string) (url.Values, error) {
+	v := url.Values{}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		rawKey, rawVal, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(rawKey)
+		if err != nil {
+			return nil, provider.Invalid(rawKey, rawVal, "is not a well-formed query parameter: "+err.Error())
+		}
+		if strings.Contains(pair, ";") {
+			return nil, provider.Invalid(key, rawVal, `has a ";", which does not separate parameters: use "&" (or %3B in a value)`)
+		}
+		val, err := url.QueryUnescape(rawVal)
+		if err != nil {
+			return nil, provider.Invalid(key, rawVal, "is not a well-formed query value: "+err.Error())
+		}
+		v[key] = append(v[key], val)
+	}
+	return v, nil
+}
+
 func (d *Dashboard) serveEvents(w http.ResponseWriter, r *http.Request) {
-	q, err := parseQuery(r.URL.Query())
+	v, err := queryValues(r.URL.RawQuery)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	q, err := parseQuery(v)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
