@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,7 +73,11 @@ func (c FileConfig) withDefaults() FileConfig {
 	return c
 }
 
-// FileSink appends events to a JSON-lines file and rotates it by size. Each
+// FileSink appends events to a JSON-lines file and rotates it by size. A
+// file whose last line lacks its newline when the sink opens it (a host
+// that crashed in the middle of a write) has that fragment, an event
+// never wholly written, taken back, so that the events appended after it
+// stay readable. Each
 // Write encodes its batch and writes it with one system call; a write cut
 // short (a full disk) is taken back, the file truncated to its size before
 // it, and the Log passes the whole batch again (when the file could not be
@@ -109,17 +114,64 @@ func NewFileSink(cfg FileConfig) (*FileSink, error) {
 }
 
 func (s *FileSink) open() error {
-	f, err := os.OpenFile(s.cfg.Path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	readable := true
+	f, err := os.OpenFile(s.cfg.Path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
+	if errors.Is(err, os.ErrPermission) {
+		// A file the host may only write: appended to as it is.
+		readable = false
+		f, err = os.OpenFile(s.cfg.Path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	}
 	if err != nil {
 		return fmt.Errorf("monitor: open event file: %w", err)
 	}
 	st, err := f.Stat()
+	if err == nil {
+		s.size = st.Size()
+		if readable {
+			s.size, err = wholeLines(f, st.Size())
+		}
+	}
 	if err != nil {
 		_ = f.Close()
 		return fmt.Errorf("monitor: open event file: %w", err)
 	}
-	s.f, s.size = f, st.Size()
+	s.f = f
 	return nil
+}
+
+// wholeLines takes back a last line without its newline (a writer that
+// crashed in the middle of a write: an event never wholly written),
+// which the next batch would be appended to, making one unreadable line
+// of the two; it returns the file's size after it.
+func wholeLines(f *os.File, size int64) (int64, error) {
+	const chunk = 64 << 10
+	buf := make([]byte, min(size, chunk))
+	for end := size; end > 0; {
+		start := max(0, end-chunk)
+		b := buf[:end-start]
+		if _, err := f.ReadAt(b, start); err != nil {
+			return 0, err
+		}
+		i := bytes.LastIndexByte(b, '\n')
+		if i >= 0 && start+int64(i) == size-1 {
+			return size, nil // ends with a whole line
+		}
+		if i >= 0 || start == 0 {
+			keep := start + int64(i) + 1 // after the last newline; 0 for none
+			if err := f.Truncate(keep); err != nil {
+				// A file that may only be appended to: end the fragment's
+				// line, so that at least the events after it are lines of
+				// their own.
+				if _, werr := f.Write([]byte{'\n'}); werr != nil {
+					return 0, errors.Join(err, werr)
+				}
+				return size + 1, nil
+			}
+			return keep, nil
+		}
+		end = start
+	}
+	return size, nil
 }
 
 // Write appends evs as JSON lines, rotating the file first when they would
