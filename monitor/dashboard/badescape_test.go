@@ -33,3 +33,28 @@ func TestEventsEndpointRefusesABadEscape(t *testing.T) {
 		assert.Contains(t, body.Error, tt.name, tt.q)
 	}
 }
+
+// TestEventsEndpointSaysANumberIsTooLarge: a limit or after_seq beyond
+// what the endpoint can hold was refused as "must be a whole number ≥
+// 0", which it is: the error named the wrong fault. It now says the
+// number is too large, and the largest taken.
+func TestEventsEndpointSaysANumberIsTooLarge(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, srv := f.serve(t)
+	for _, tt := range []struct{ q, name, max string }{
+		{"limit=99999999999999999999", "limit", "9223372036854775807"},
+		{"after_seq=99999999999999999999999", "after_seq", "18446744073709551615"},
+	} {
+		status, b, _ := get(t, srv.URL+"/api/events?"+tt.q)
+		var body struct {
+			Error string `json:"error"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(b), &body), tt.q)
+		assert.Equal(t, http.StatusBadRequest, status, tt.q)
+		assert.Contains(t, body.Error, tt.name, tt.q)
+		assert.Contains(t, body.Error, "too large", tt.q)
+		assert.Contains(t, body.Error, tt.max, tt.q)
+		assert.NotContains(t, body.Error, "whole number", tt.q)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -209,17 +210,27 @@ func parseQuery(v url.Values) (monitor.Query, error) {
 			}
 		case "after_seq":
 			if q.AfterSeq, err = strconv.ParseUint(val, 10, 64); err != nil {
-				return q, provider.Invalid(name, val, "must be a whole number ≥ 0")
+				return q, provider.Invalid(name, val, numberFault(val, err, strconv.FormatUint(math.MaxUint64, 10)))
 			}
 		case "limit":
 			if q.Limit, err = strconv.Atoi(val); err != nil || q.Limit < 0 {
-				return q, provider.Invalid(name, val, "must be a whole number ≥ 0")
+				return q, provider.Invalid(name, val, numberFault(val, err, strconv.Itoa(math.MaxInt)))
 			}
 		default:
 			return q, provider.Invalid(name, val, "is not a parameter of /api/events (resource, kind, source, from, to, after_seq, limit)")
 		}
 	}
 	return q, q.Validate()
+}
+
+// numberFault says what is wrong with the number parameter val, which
+// strconv refused with err (nil: a negative one): too large (a whole
+// number beyond largest), or not a whole number ≥ 0.
+func numberFault(val string, err error, largest string) string {
+	if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(val, "-") {
+		return "is too large: at most " + largest
+	}
+	return "must be a whole number ≥ 0"
 }
 
 // parseTime reads an RFC 3339 time from a query parameter. A query string
