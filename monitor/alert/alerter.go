@@ -213,9 +213,9 @@ type Alerter struct {
 	firing    map[alertKey]*Alert
 	lastMatch map[alertKey]string // kind, action, strategy and time of the last matching event
 	// open is, for each firing event alert, the strategies its matches
-	// named (monitor.Event.Strategy; "" for none): a resolving event that
-	// names one resolves the alert only once none is left.
-	open map[alertKey]map[string]bool
+	// named (monitor.Event.Strategy; "" for none), as acts: a resolving
+	// event that names one resolves the alert only once none is left.
+	open map[alertKey]map[string]actState
 	// acts is, for each firing alert of a PerAction rule, the actions its
 	// matches named (monitor.Event.Action; "" for none): whether a
 	// resolving event of their own has yet to resolve them, their latest
@@ -269,7 +269,7 @@ func New(cfg Config, opts ...Option) (*Alerter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &Alerter{cfg: cfg.withDefaults(), firing: map[alertKey]*Alert{}, lastMatch: map[alertKey]string{}, open: map[alertKey]map[string]bool{},
+	a := &Alerter{cfg: cfg.withDefaults(), firing: map[alertKey]*Alert{}, lastMatch: map[alertKey]string{}, open: map[alertKey]map[string]actState{},
 		acts: map[alertKey]map[safety.Action]actState{}, resolvedAt: map[alertKey]time.Time{}, wake: make(chan struct{}, 1), evaluating: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(a)
@@ -373,9 +373,9 @@ func (a *Alerter) Write(ctx context.Context, evs []monitor.Event) error {
 				changed = a.fire(r, k, e.Time, e.Reason, eventValue(e)) || changed
 				if _, ok := a.firing[k]; ok {
 					if a.open[k] == nil {
-						a.open[k] = map[string]bool{}
+						a.open[k] = map[string]actState{}
 					}
-					a.open[k][e.Strategy] = true
+					a.open[k][e.Strategy] = a.open[k][e.Strategy].match(e.Time)
 					if r.PerAction {
 						if a.acts[k] == nil {
 							a.acts[k] = map[safety.Action]actState{}
@@ -386,46 +386,34 @@ func (a *Alerter) Write(ctx context.Context, evs []monitor.Event) error {
 				continue
 			}
 			if cur, ok := a.firing[k]; ok && matchesAny(r.Resolve, e) {
-				acts := a.acts[k]
+				acts, strategies := a.acts[k], a.open[k]
 				perAction := r.PerAction && e.Action != "" && len(acts) > 0
-				if !perAction && e.Time.Before(cur.LastSeen) {
+				perStrategy := e.Strategy != "" && len(strategies) > 0
+				if !perAction && !perStrategy && e.Time.Before(cur.LastSeen) {
 					continue // a late resolving event: a match came after it
 				}
 				at := e.Time
+				// A resolving event of one action (a scale_out executed)
+				// says nothing of another the matches named (a blocked
+				// scale_in), and a strategy's recovery nothing of another
+				// strategy of the resource that fell back: the alert
+				// resolves once each has had its own, after that one's
+				// latest match (not the latest of any: a pass of the stop
+				// recorded after a later block of the terminate still
+				// resolves the stop).
 				if perAction {
-					// A resolving event of one action (a scale_out
-					// executed) says nothing of another the matches
-					// named (a blocked scale_in): the alert resolves once
-					// each has had its own, after that action's latest
-					// match (not the latest of any action: a pass of the
-					// stop recorded after a later block of the terminate
-					// still resolves the stop).
-					hit := false
-					for _, act := range []safety.Action{e.Action, ""} { // "": a match that named no action, which any resolves
-						if st, ok := acts[act]; ok && st.open && !e.Time.Before(st.last) {
-							acts[act] = st.pass(e.Time)
-							hit = true
-						}
-					}
-					open := false
-					for _, st := range acts {
-						open = open || st.open
-						if st.passed.After(at) {
-							at = st.passed // resolved when the last action passed
-						}
-					}
+					hit, open, last := passOwn(acts, e.Action, e.Time)
 					if !hit || open {
 						continue
 					}
+					at = later(at, last)
 				}
-				// A strategy's recovery leaves the alert firing while
-				// another strategy of the resource that matched has not.
-				if open := a.open[k]; e.Strategy != "" && len(open) > 0 {
-					delete(open, e.Strategy)
-					delete(open, "") // a match that named none: any recovery of the resource ends it
-					if len(open) > 0 {
+				if perStrategy {
+					hit, open, last := passOwn(strategies, e.Strategy, e.Time)
+					if !hit || open {
 						continue
 					}
+					at = later(at, last)
 				}
 				a.resolve(cur, at, at, e.Reason)
 				changed = true
@@ -438,16 +426,44 @@ func (a *Alerter) Write(ctx context.Context, evs []monitor.Event) error {
 	return nil
 }
 
-// actState is one action of a PerAction alert (see Alerter.acts).
+// actState is one action of a PerAction alert (see Alerter.acts) or one
+// strategy of an alert (see Alerter.open).
 type actState struct {
 	open   bool      // a match named it and no resolving event of its own came after it
 	last   time.Time // its latest match
 	passed time.Time // the latest resolving event of its own that resolved it
 }
 
+// passOwn resolves the part of an alert that a resolving event at at
+// naming own resolves (own's, and that of a match that named none, ""),
+// when it is open and its latest match is not after at. It reports
+// whether it resolved one, whether a part is still open, and when the
+// last part was resolved.
+func passOwn[K comparable](parts map[K]actState, own K, at time.Time) (hit, open bool, last time.Time) {
+	var none K
+	for _, p := range []K{own, none} {
+		if st, ok := parts[p]; ok && st.open && !at.Before(st.last) {
+			parts[p] = st.pass(at)
+			hit = true
+		}
+	}
+	for _, st := range parts {
+		open = open || st.open
+		last = later(last, st.passed)
+	}
+	return hit, open, last
+}
+
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
+}
+
 // match is st after a match at at. A match dated at or before the
-// action's resolving event is late: it counts on the alert (Write) but
-// does not open the action again.
+// part's resolving event is late: it counts on the alert (Write) but
+// does not open the part again.
 func (st actState) match(at time.Time) actState {
 	if !st.passed.IsZero() && !at.After(st.passed) {
 		return st

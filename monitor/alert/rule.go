@@ -61,9 +61,11 @@ const DefaultFor = 5 * time.Minute
 // action, with PerAction), or when no event matched for ResolveAfter. When
 // the matching events name strategies (monitor.Event.Strategy: a target's
 // predictive strategies falling back), a resolving event that names one
-// resolves the alert once every strategy named has had one (a match that
-// named none is ended by any); a resolving event that names none resolves
-// it at once. A
+// resolves the alert once every strategy named has had one dated at or
+// after that strategy's latest match, whatever the other strategies' (a
+// match that named none is ended by any; a match of a strategy dated at
+// or before its resolving event does not make it wait again); a
+// resolving event that names none resolves it at once. A
 // matching event dated at or before the resolving event (or, for an alert
 // resolved by ResolveAfter, at or before its last match) arrives late and
 // does not re-open it; a match recorded as history (monitor.WithBackfill:

@@ -83,3 +83,45 @@ func TestForecastFallbackNamingNoStrategyResolvesOnAnyRecovery(t *testing.T) {
 	require.NoError(t, l.Record(ctx, fc("weekly", monitor.OutcomeRecovered, 4*time.Minute)))
 	assert.Empty(t, a.Firing())
 }
+
+// TestForecastFallbackFollowsEachStrategysTimes: as PerAction's actions,
+// a target's strategies are each judged against their own events, not
+// the latest fallback of any strategy. A recovery of daily dated after
+// its fallback, recorded after a later fallback of weekly (a second
+// writer, a trail backfilled), was ignored as late, and daily stayed
+// open for good: once weekly recovered, the alert, which has no quiet
+// time, fired until the target was forgotten. A late fallback of daily,
+// dated before its recovery, does not open it again either.
+func TestForecastFallbackFollowsEachStrategysTimes(t *testing.T) {
+	t.Parallel()
+	fc := func(strategy, outcome string, at time.Duration) monitor.Event {
+		e := event(monitor.KindForecast, "web", outcome, at)
+		e.Source, e.Strategy = monitor.SourceScaling, strategy
+		return e
+	}
+	t.Run("late recovery of one strategy", func(t *testing.T) {
+		t.Parallel()
+		a, l := newAlerter(t, alert.Config{})
+		ctx := t.Context()
+		require.NoError(t, l.Record(ctx,
+			fc("daily", monitor.OutcomeFallback, 0),
+			fc("weekly", monitor.OutcomeFallback, 2*time.Hour),
+			fc("daily", monitor.OutcomeRecovered, time.Hour)))
+		require.Len(t, a.Firing(), 1, "weekly has not recovered")
+		require.NoError(t, l.Record(ctx, fc("weekly", monitor.OutcomeRecovered, 3*time.Hour)))
+		assert.Empty(t, a.Firing(), "daily recovered at 1h, after its fallback at 0; weekly at 3h")
+	})
+	t.Run("late fallback of a strategy that recovered", func(t *testing.T) {
+		t.Parallel()
+		a, l := newAlerter(t, alert.Config{})
+		ctx := t.Context()
+		require.NoError(t, l.Record(ctx,
+			fc("daily", monitor.OutcomeFallback, 0),
+			fc("weekly", monitor.OutcomeFallback, time.Hour),
+			fc("daily", monitor.OutcomeRecovered, 3*time.Hour),
+			fc("daily", monitor.OutcomeFallback, 2*time.Hour)))
+		require.Len(t, a.Firing(), 1, "weekly has not recovered")
+		require.NoError(t, l.Record(ctx, fc("weekly", monitor.OutcomeRecovered, 4*time.Hour)))
+		assert.Empty(t, a.Firing(), "daily's fallback at 2h came before its recovery at 3h")
+	})
+}
