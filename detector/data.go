@@ -31,8 +31,9 @@ func (d metricData) has(m provider.Metric) (time.Duration, bool) {
 
 // utilization returns statistic st of m over the window before now and
 // over the hold period that ends now, after the data quality rules of q
-// (which read the whole window, as learn's do) with th as the
-// suspect-zero cliff. When the resource launched inside the window, each
+// (which read the whole window, as learn's do, and, when the resource
+// launched inside the window, its own steps' coverage too: see
+// ownCoverage) with th as the suspect-zero cliff. When the resource launched inside the window, each
 // statistic is the higher of the whole window's and that of its steps
 // from the launch on (NaN when it has none): a resource is idle only if
 // it looks idle both ways. Its own steps alone would judge an EC2
@@ -67,10 +68,37 @@ func (d metricData) utilization(m provider.Metric, th float64, st provider.Stati
 	holdAt := ceilIndex(s, d.in.Now.Add(-hold))
 	x, xd = higher(w.stat(st, w.lo, w.hi), w.stat(st, lo, w.hi), window, d.in.Now, launch)
 	hx, hd = higher(w.stat(st, max(w.lo, holdAt), w.hi), w.stat(st, max(lo, holdAt), w.hi), min(hold, window), d.in.Now, launch)
+	if code == qOK {
+		if cov, span, short := ownCoverage(w.validIn(lo, w.hi), s.Step, d.in.Now, window, launch, q); short {
+			code, why = qGaps, Reason{Code: ReasonGaps, Value: cov, Limit: q.MinCoverage, Duration: span}
+			if w.zeroRun > 0 {
+				code, why = qZeros, Reason{Code: ReasonSuspectZeros, Value: w.cliff, Duration: w.zeroRun}
+			}
+		}
+	}
 	if code == qOK && math.IsNaN(hx) {
 		code, why = w.stale(d.in.Now, min(hold, window))
 	}
 	return x, hx, xd, hd, code, why
+}
+
+// ownCoverage returns the coverage of the resource's own steps in the
+// window before now, n steps with data of step since launch, the time
+// since launch, and whether it is below q.MinCoverage: the window's
+// coverage alone would let a resource created again under its
+// predecessor's ID pass on the predecessor's data, and be judged idle on
+// the few steps of its own. It is judged only when the resource launched
+// inside the window (before now); short is false otherwise. The steps it
+// holds are the steps that start at or after launch (the last one
+// ending by now), counted as a full read and a digest both count them.
+func ownCoverage(n int, step time.Duration, now time.Time, window time.Duration, launch time.Time, q DataQuality) (cov float64, span time.Duration, short bool) {
+	if q.MinCoverage == 0 || launch.IsZero() || !launch.After(now.Add(-window)) || !launch.Before(now) {
+		return 0, 0, false
+	}
+	span = now.Sub(launch)
+	total := max(int((span+step-1)/step), 1)
+	cov = float64(n) / float64(total)
+	return cov, span, cov < q.MinCoverage
 }
 
 // higher is the higher of a statistic over the whole span before now

@@ -308,8 +308,8 @@ func statOf(st provider.Statistic, n int, sum, mx float64) float64 {
 // the hours of sums kept (Tracker keeps them for the utilization window);
 // launch is the digest's (Tracker checks it): each statistic is the
 // higher of the whole window's and that of the hours after launch and
-// the steps of its hour from it on, the coverage the whole window's, as
-// a full read's.
+// the steps of its hour from it on, the coverage the whole window's and
+// that of the steps since launch, as a full read's.
 func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Statistic, window, hold time.Duration, launch time.Time, q DataQuality) (x, hx float64, xd, hd time.Duration, code int, why Reason) {
 	md := v.find(m)
 	code, why = v.quality(md, q)
@@ -342,6 +342,17 @@ func (v *digestView) utilization(m provider.Metric, _ float64, st provider.Stati
 		total := max(int(window/v.d.step), 1)
 		if cov := float64(n) / float64(total); cov < q.MinCoverage {
 			code, why = qGaps, Reason{Code: ReasonGaps, Value: cov, Limit: q.MinCoverage, Duration: window}
+		}
+	}
+	if code == qOK {
+		// The steps since launch: the hours after its hour, and the
+		// steps of its hour from it on, as stats counts them.
+		own := steps(md, v.hoursOf(md, window, launch))
+		if h := launch.Truncate(time.Hour); !launch.Equal(h) && launch.Before(v.now) && !h.Before(v.now.Add(-window)) {
+			own += int(md.launched.n)
+		}
+		if cov, span, short := ownCoverage(own, v.d.step, v.now, window, launch, q); short {
+			code, why = qGaps, Reason{Code: ReasonGaps, Value: cov, Limit: q.MinCoverage, Duration: span}
 		}
 	}
 	if code == qOK && math.IsNaN(hx) {

@@ -195,7 +195,11 @@ func (c UtilizationConfig) Validate() error {
 // ways, so that a resource created again under its predecessor's ID is
 // not judged on the predecessor's idle days, nor an instance started
 // again yesterday (EC2's LaunchTime is its last start) on one quiet day
-// after a busy week; a reason's Duration is the span its Value was read
+// after a busy week. The coverage rule (DataQuality.MinCoverage) holds
+// both ways too: the steps since the launch must be covered as the
+// window's are, or the metric is gappy (a ReasonGaps whose Duration is
+// the time since the launch), so that the predecessor's data does not
+// cover for a resource that reported little of its own; a reason's Duration is the span its Value was read
 // over (the time since the launch when the resource's own steps gave
 // it). Its score is the lowest per-metric score.
 // It is safe for concurrent use.

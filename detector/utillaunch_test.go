@@ -1,6 +1,7 @@
 package detector_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -129,4 +130,81 @@ func TestUtilizationReasonNamesTheStepsItRead(t *testing.T) {
 	assert.Equal(t, detector.ReasonBelow, quiet.Code)
 	assert.InDelta(t, 0.05, quiet.Value, 1e-9)
 	assert.Equal(t, 48*time.Hour, quiet.Duration, "the mean of its own 48 hours")
+}
+
+// TestUtilizationCoverageCountsTheStepsSinceLaunch: the coverage rule read
+// the whole window while the statistics read the resource's own steps
+// too, so a machine created again 48 hours (and 20 minutes) ago under
+// its predecessor's ID, whose agent reported one step in two since
+// (its own steps 50 % covered), passed the 80 % coverage of a week on
+// the predecessor's five full days and was reported idle on half of
+// its own data. Its own steps must be covered as the window's are: the
+// utilization is Unknown, the reason names the time since its launch,
+// from a full read and from a Tracker's state alike.
+func TestUtilizationCoverageCountsTheStepsSinceLaunch(t *testing.T) {
+	t.Parallel()
+	const step = 5 * time.Minute
+	ago := 48*time.Hour + 20*time.Minute // off the hour: the launch hour's own steps count apart
+	launch := launchNow.Add(-ago)
+	cpu := func(at time.Time) float64 {
+		if !at.Before(launch) && at.Sub(launch)/step%2 != 0 {
+			return math.NaN() // its agent reports one step in two
+		}
+		return 0.02
+	}
+	cfg := detector.UtilizationConfig{Window: 7 * 24 * time.Hour}
+	u, err := detector.NewUtilization(cfg)
+	require.NoError(t, err)
+	v, err := u.Detect(t.Context(), launchInput(8, ago, cpu))
+	require.NoError(t, err)
+	assert.Equal(t, detector.Unknown, v.State, v.Explain())
+	gaps := reason(t, v, detector.ReasonGaps)
+	assert.Equal(t, ago, gaps.Duration, "the coverage of its own steps")
+	assert.InDelta(t, 0.5, gaps.Value, 0.01)
+
+	// The Tracker from its state, hours later, as a full read.
+	e, err := detector.NewEnsemble(detector.EnsembleConfig{Utilization: cfg})
+	require.NoError(t, err)
+	tr, err := detector.NewTracker(e, detector.TrackerConfig{}, &detector.MemoryStateStore{})
+	require.NoError(t, err)
+	const n = 9 * 288
+	start := launchNow.Add(-8 * 24 * time.Hour)
+	s := synth("r", start, step, n, func(i int) float64 { return cpu(start.Add(time.Duration(i) * step)) })
+	r := res("r", launch)
+	f := &gridFleet{resources: []provider.Resource{r}, series: map[string]map[provider.Metric]provider.Series{"r": {provider.MetricCPU: s}}}
+	for h := range 4 {
+		now := launchNow.Add(time.Duration(h) * time.Hour)
+		rep, err := detector.Scan(t.Context(), detector.Fleet{Inventory: oneInventory{r}, Metrics: f}, e, detector.ScanConfig{Now: now})
+		require.NoError(t, err)
+		require.Len(t, rep.Verdicts, 1)
+		want := rep.Verdicts[0]
+		got, read, err := tr.Detect(t.Context(), f, nil, r, now)
+		require.NoError(t, err)
+		require.Equal(t, comparable(want), comparable(got), "at %s (full read %v: %s)", now, read.Full, read.Why)
+		assert.Equal(t, h == 0, read.Full, "at %s: %s", now, read.Why)
+		assert.NotEqual(t, detector.Idle, got.State, "at %s: %s", now, got.Explain())
+		util := got.Signals[0]
+		require.Equal(t, detector.SignalUtilization, util.Signal)
+		assert.Equal(t, detector.Unknown, util.State, "at %s: %s", now, got.Explain())
+		assert.Equal(t, now.Sub(launch), reason(t, got, detector.ReasonGaps).Duration, "at %s", now)
+	}
+}
+
+// TestUtilizationWithNoStepSinceLaunchSaysSo: a resource launched three
+// minutes ago has no step of its own (the first ends in two minutes)
+// while its predecessor's data is fresh. The utilization said "last cpu
+// sample is 0s old (limit 1h)": stale for the hour's hold, which a
+// sample of no age is not; it now says the steps since the launch have
+// no data (0 % of the last 3 minutes).
+func TestUtilizationWithNoStepSinceLaunchSaysSo(t *testing.T) {
+	t.Parallel()
+	u, err := detector.NewUtilization(detector.UtilizationConfig{Window: 7 * 24 * time.Hour})
+	require.NoError(t, err)
+	v, err := u.Detect(t.Context(), launchInput(8, 3*time.Minute, func(time.Time) float64 { return 0.02 }))
+	require.NoError(t, err)
+	assert.Equal(t, detector.Unknown, v.State, v.Explain())
+	assert.Empty(t, reasonsOf(v, detector.ReasonStale), v.Explain())
+	gaps := reason(t, v, detector.ReasonGaps)
+	assert.Equal(t, 3*time.Minute, gaps.Duration, v.Explain())
+	assert.Zero(t, gaps.Value, v.Explain())
 }

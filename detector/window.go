@@ -12,7 +12,9 @@ import (
 // idle. The zero value means the defaults.
 type DataQuality struct {
 	// MinCoverage is the share of steps in the window that must hold data,
-	// in (0, 1]. Default: 0.8.
+	// in (0, 1]; for the utilization, the share of the steps since the
+	// resource's launch too, when it launched inside the window. Default:
+	// 0.8.
 	MinCoverage float64 `json:"min_coverage,omitempty" yaml:"min_coverage,omitempty"`
 	// MaxStaleness is the longest time between the end of the last step
 	// with data and now before the series counts as stale. Suspect zeros
@@ -253,6 +255,19 @@ func (w *windowView) maskedData() int {
 					n++
 				}
 			}
+		}
+	}
+	return n
+}
+
+// validIn returns the number of steps in [lo, hi) with data that is not
+// masked.
+func (w *windowView) validIn(lo, hi int) int {
+	n := 0
+	masked := w.nMasked > 0 || w.overflow
+	for i := lo; i < hi; i++ {
+		if x := w.s.Values[i]; x == x && (!masked || !w.isMasked(i)) { // x == x: not a gap (NaN)
+			n++
 		}
 	}
 	return n
