@@ -56,7 +56,7 @@ type metricData struct {
 // AddSamples appends raw samples of metric m to resource id. The samples
 // must satisfy provider.ValidateSamples and come after any sample already
 // stored for that metric. A metric stored with SetSeries is replaced by the
-// samples. Samples later than the clock's now are stored but stay invisible
+// samples (no sample changes nothing). Samples later than the clock's now are stored but stay invisible
 // to QueryMetric until the clock reaches them, so a trace can play out in
 // (fake) time.
 func (c *Cloud) AddSamples(id string, m provider.Metric, samples ...provider.Sample) (err error) {
@@ -78,6 +78,9 @@ func (c *Cloud) addSamplesLocked(id string, m provider.Metric, samples []provide
 	e, ok := c.resources[id]
 	if !ok {
 		return notFound("add samples", id)
+	}
+	if len(samples) == 0 {
+		return nil // nothing to add: a series stored with SetSeries stays
 	}
 	d := e.metric(m)
 	if d == nil || d.series != nil {

@@ -169,3 +169,19 @@ func TestSetSeriesSameGridFastPath(t *testing.T) {
 	assert.InDelta(t, 5.0, got.Values[6], 0, "the next step becomes visible as the clock moves")
 	assert.True(t, provider.IsGap(got.Values[7]), "the step after it is still in the future")
 }
+
+// TestAddSamplesOfNoSampleKeepsASeries: AddSamples with no sample (a
+// trace chunk that came out empty) replaced a metric stored with
+// SetSeries by nothing, so the resource's whole series read as gaps;
+// adding no sample changes nothing, and still names an unknown resource.
+func TestAddSamplesOfNoSampleKeepsASeries(t *testing.T) {
+	t.Parallel()
+	c, _ := newCloud(t)
+	require.NoError(t, c.Add(provider.Resource{ID: "i", Kind: provider.KindInstance}))
+	require.NoError(t, c.SetSeries(provider.Series{ResourceID: "i", Metric: provider.MetricCPU, Start: epoch.Add(-3 * time.Minute), Step: time.Minute, Values: []float64{0.1, 0.2, 0.3}}))
+	require.NoError(t, c.AddSamples("i", provider.MetricCPU))
+	got, err := c.QueryMetric(t.Context(), provider.Query{ResourceID: "i", Metric: provider.MetricCPU, Start: epoch.Add(-3 * time.Minute), End: epoch, Step: time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, []float64{0.1, 0.2, 0.3}, got.Values)
+	require.ErrorIs(t, c.AddSamples("nope", provider.MetricCPU), provider.ErrNotFound)
+}
