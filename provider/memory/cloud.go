@@ -251,8 +251,11 @@ func (c *Cloud) Get(ctx context.Context, id string) (_ provider.Resource, err er
 // Update replaces the metadata of an existing resource (tags, environment,
 // role, criticality, owner, cost, ...) with r, keeping its state, kind and
 // provider, and normalises its labels and fills a catalogue instance
-// type's VCPU, MemoryMiB and (when 0) HourlyCost as Add does. It records a
-// mutation.
+// type's VCPU, MemoryMiB and (when 0) HourlyCost as Add does. When r moves
+// the resource to another catalogue type, the VCPU, MemoryMiB and
+// HourlyCost it carries over unchanged from the old type (as a resource
+// read with Get does) are the new type's too: only the values r changes
+// are kept. It records a mutation.
 // Unknown IDs return provider.ErrNotFound. One state change is an update:
 // a volume's, from running (attached to an instance) to stopped
 // (detached) or back (see provider.State), when r asks for it; r's State
@@ -275,6 +278,19 @@ func (c *Cloud) Update(r provider.Resource) (err error) {
 	r.Kind, r.Provider = cur.Kind, c.cfg.Name
 	if r.LaunchTime.IsZero() {
 		r.LaunchTime = cur.LaunchTime
+	}
+	if t, ok := catalog[r.Size.InstanceType]; ok && r.Size.InstanceType != cur.Size.InstanceType {
+		// Another type: what r carries over from the old one (a resource
+		// read with Get and given a new type) is the old type's size.
+		if r.Size.VCPU == cur.Size.VCPU {
+			r.Size.VCPU = t.VCPU
+		}
+		if r.Size.MemoryMiB == cur.Size.MemoryMiB {
+			r.Size.MemoryMiB = t.MemoryMiB
+		}
+		if r.HourlyCost == cur.HourlyCost {
+			r.HourlyCost = t.HourlyCost
+		}
 	}
 	r = withCatalogSize(r)
 	if err := r.Validate(); err != nil {

@@ -56,3 +56,36 @@ func TestUpdateFillsTheCatalogueSize(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, 0.5, got.HourlyCost, 1e-12, "a cost set is kept")
 }
+
+// TestUpdateToAnotherTypeTakesItsSize: an Update of a resource read with
+// Get to another catalogue type kept the old type's vCPUs, memory and
+// hourly cost, which it carried (only zeros were filled): an m5.large
+// moved to m5.2xlarge was stored with 2 vCPUs, 8 GiB and $0.096 an hour,
+// so the cost report and the vertical strategy read the old size. The
+// fields carried over from the old type now take the new type's; one the
+// caller changed is kept.
+func TestUpdateToAnotherTypeTakesItsSize(t *testing.T) {
+	t.Parallel()
+	c, err := memory.New(memory.Config{})
+	require.NoError(t, err)
+	require.NoError(t, c.Add(provider.Resource{ID: "i-1", Kind: provider.KindInstance, Size: provider.Size{InstanceType: "m5.large"}}))
+	r, err := c.Get(t.Context(), "i-1")
+	require.NoError(t, err)
+	r.Size.InstanceType = "m5.2xlarge"
+	require.NoError(t, c.Update(r))
+	got, err := c.Get(t.Context(), "i-1")
+	require.NoError(t, err)
+	want, ok := memory.LookupInstanceType("m5.2xlarge")
+	require.True(t, ok)
+	assert.Equal(t, provider.Size{InstanceType: "m5.2xlarge", VCPU: want.VCPU, MemoryMiB: want.MemoryMiB}, got.Size)
+	assert.InDelta(t, want.HourlyCost, got.HourlyCost, 1e-12)
+
+	got.Size.InstanceType, got.HourlyCost = "c5.large", 0.05 // a negotiated price
+	require.NoError(t, c.Update(got))
+	got, err = c.Get(t.Context(), "i-1")
+	require.NoError(t, err)
+	want, ok = memory.LookupInstanceType("c5.large")
+	require.True(t, ok)
+	assert.Equal(t, provider.Size{InstanceType: "c5.large", VCPU: want.VCPU, MemoryMiB: want.MemoryMiB}, got.Size)
+	assert.InDelta(t, 0.05, got.HourlyCost, 1e-12, "a cost the caller set is kept")
+}
