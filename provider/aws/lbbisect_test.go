@@ -1,12 +1,16 @@
 package aws_test
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,8 +25,12 @@ import (
 // made one call per load balancer after the first), and a load balancer
 // refused alone is not asked again by the single lookup: QueryMetric of
 // an unknown load balancer makes one DescribeLoadBalancers call, not two.
-// Two unknowns in different halves cost at most n+3 calls. Every read is
-// what the single call answers.
+// Two unknowns in different halves, or 20 unknowns, cost n+3 calls, as
+// the doc bounds them (both halves refused: one by one, two calls more
+// than one by one at once; halving those again cost 16 and 35). A known
+// load balancer whose call alone fails otherwise (throttled) reads as
+// Activity reads it then, without its CreatedTime, not as refused. Every
+// read is what the single call answers.
 func TestUnknownLoadBalancerAmongTwentyCostsFewCalls(t *testing.T) {
 	t.Parallel()
 	at := seeder{fewRegion}
@@ -31,6 +39,9 @@ func TestUnknownLoadBalancerAmongTwentyCostsFewCalls(t *testing.T) {
 		lbs = append(lbs, at.createLoadBalancer(t, elbtypes.LoadBalancerTypeEnumApplication, nil))
 	}
 	unknown := func(n int) string {
+		if n >= 4 {
+			return lbs[0][:strings.LastIndexByte(lbs[0], '/')+1] + fmt.Sprintf("%016x", 0xbad000+n)
+		}
 		return lbs[0][:strings.LastIndexByte(lbs[0], '/')+1] + strings.Repeat(string(rune('a'+n)), 16)
 	}
 	end := time.Now().UTC().Truncate(time.Minute).Add(5 * time.Minute)
@@ -79,8 +90,42 @@ func TestUnknownLoadBalancerAmongTwentyCostsFewCalls(t *testing.T) {
 			reads[i] = provider.ActivityRead{Query: window(id)}
 		}
 		require.NoError(t, d.Activities(tctx(t), reads))
-		assert.LessOrEqual(t, len(elb.sizes), len(ids)+3, "at most n+3 calls: %v", elb.sizes)
+		assert.Equal(t, append([]int{20, 10, 10}, slices.Repeat([]int{1}, 20)...), elb.sizes,
+			"both halves refused: one by one, n+3 calls")
 		check(t, d, ids, reads, unknown(1), unknown(2))
+	})
+	t.Run("all 20 unknown", func(t *testing.T) {
+		t.Parallel()
+		elb, d := newStrict(t)
+		ids := make([]string, 20)
+		reads := make([]provider.ActivityRead, len(ids))
+		for i := range ids {
+			ids[i] = unknown(4 + i)
+			reads[i] = provider.ActivityRead{Query: window(ids[i])}
+		}
+		require.NoError(t, d.Activities(tctx(t), reads))
+		assert.Equal(t, append([]int{20, 10, 10}, slices.Repeat([]int{1}, 20)...), elb.sizes,
+			"n+3 calls: two more than one by one after the first, and no more")
+		check(t, d, ids, reads, ids...)
+	})
+	t.Run("a known one failing alone for another reason", func(t *testing.T) {
+		t.Parallel()
+		// lbs[18] is asked alone after its chunk of three was refused
+		// for the unknown one; that call is throttled, as the single
+		// lookup's is: it reads as Activity reads it then (without its
+		// CreatedTime, no error), not as unknown, and nothing more is
+		// asked.
+		elb := throttledELB{strictELB{&arnsELB{ELBv2API: sdkIn(fewRegion).elb}}, lbs[18]}
+		d := newDriverIn(t, fewRegion, fastConfig(), awsprovider.WithClients(awsprovider.Clients{ELBv2: elb}),
+			awsprovider.WithNow(func() time.Time { return time.Now().Add(10 * time.Minute) }))
+		ids := append(append([]string(nil), lbs...), unknown(30))
+		reads := make([]provider.ActivityRead, len(ids))
+		for i, id := range ids {
+			reads[i] = provider.ActivityRead{Query: window(id)}
+		}
+		require.NoError(t, d.Activities(tctx(t), reads))
+		assert.Equal(t, []int{20, 10, 10, 5, 5, 2, 3, 1, 1, 1}, elb.sizes)
+		check(t, d, ids, reads, unknown(30))
 	})
 	t.Run("QueryMetric of an unknown one", func(t *testing.T) {
 		t.Parallel()
@@ -90,4 +135,21 @@ func TestUnknownLoadBalancerAmongTwentyCostsFewCalls(t *testing.T) {
 		assert.Contains(t, err.Error(), unknown(3))
 		assert.Equal(t, []int{1}, elb.sizes, "one call: the single lookup does not ask again")
 	})
+}
+
+// throttledELB is strictELB that throttles a DescribeLoadBalancers call
+// naming only the load balancer alone.
+type throttledELB struct {
+	strictELB
+	alone string
+}
+
+func (c throttledELB) DescribeLoadBalancers(ctx context.Context, in *elasticloadbalancingv2.DescribeLoadBalancersInput, optFns ...func(*elasticloadbalancingv2.Options)) (*elasticloadbalancingv2.DescribeLoadBalancersOutput, error) {
+	if len(in.LoadBalancerArns) == 1 && in.LoadBalancerArns[0] == c.alone {
+		c.mu.Lock()
+		c.sizes = append(c.sizes, 1)
+		c.mu.Unlock()
+		return nil, &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}
+	}
+	return c.strictELB.DescribeLoadBalancers(ctx, in, optFns...)
 }
