@@ -9,6 +9,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/idlescale/idlescale/provider"
 )
@@ -101,7 +102,10 @@ func (d *Driver) Stop(ctx context.Context, id string) (err error) {
 // nothing. Groups, functions and load balancers return
 // provider.ErrUnsupported (the driver never deletes them), and so does an
 // instance in service in an Auto Scaling group (which would launch
-// another); unknown IDs provider.ErrNotFound.
+// another) and one launched by a persistent Spot request not cancelled
+// (EC2 opens the request again and launches another; its request is read
+// with DescribeSpotInstanceRequests, whose failure fails the call, before
+// any change); unknown IDs provider.ErrNotFound.
 //
 // For an EBS volume: DeleteVolume, then (unless Config.NoWait) the SDK's
 // VolumeDeleted waiter. Deleting a deleted volume changes nothing, and a
@@ -127,6 +131,9 @@ func (d *Driver) Terminate(ctx context.Context, id string) (err error) {
 		return nil
 	}
 	if err := d.notAGroupMember(ctx, "terminate", id, inst); err != nil {
+		return err
+	}
+	if err := d.notOfAPersistentSpotRequest(ctx, "terminate", id, inst); err != nil {
 		return err
 	}
 	iid := awssdk.ToString(inst.InstanceId) // id may be its ARN
@@ -250,6 +257,42 @@ func (d *Driver) notAGroupMember(ctx context.Context, op, id string, inst ec2typ
 			return fmt.Errorf("aws: %s %q: %w: the instance is %s in Auto Scaling group %q, which replaces a member it finds stopped or terminated: change the group's capacity, or put the instance in Standby first",
 				op, id, provider.ErrUnsupported, st, group)
 		}
+	}
+	return nil
+}
+
+// notOfAPersistentSpotRequest returns an error matching
+// provider.ErrUnsupported, naming the request, when inst (the instance
+// id) was launched by a persistent Spot request that is not cancelled,
+// closed or failed: EC2 opens such a request again when its instance is
+// terminated, and launches another in its place (AWS: cancel the request
+// first), so that a terminate would save nothing and lose the instance's
+// data. A request EC2 no longer knows launches nothing. A describe that
+// fails otherwise fails the call: whether the request is persistent is
+// then not known (fail closed).
+func (d *Driver) notOfAPersistentSpotRequest(ctx context.Context, op, id string, inst ec2types.Instance) error {
+	rid := awssdk.ToString(inst.SpotInstanceRequestId)
+	if rid == "" {
+		return nil
+	}
+	out, err := d.ec2.DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{SpotInstanceRequestIds: []string{rid}})
+	var api smithy.APIError
+	switch {
+	case errors.As(err, &api) && api.ErrorCode() == "InvalidSpotInstanceRequestID.NotFound":
+		return nil
+	case err != nil:
+		return wrap(op+": describe its Spot request "+rid, id, err)
+	}
+	for _, r := range out.SpotInstanceRequests {
+		if awssdk.ToString(r.SpotInstanceRequestId) != rid || r.Type != ec2types.SpotInstanceTypePersistent {
+			continue
+		}
+		switch r.State {
+		case ec2types.SpotInstanceStateCancelled, ec2types.SpotInstanceStateClosed, ec2types.SpotInstanceStateFailed:
+			continue
+		}
+		return fmt.Errorf("aws: %s %q: %w: the instance was launched by persistent Spot request %s (state %s), which EC2 opens again to launch another in its place: cancel the request first",
+			op, id, provider.ErrUnsupported, rid, r.State)
 	}
 	return nil
 }

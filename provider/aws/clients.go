@@ -63,6 +63,13 @@ type DeleteVolumeAPI interface {
 	DeleteVolume(ctx context.Context, in *ec2.DeleteVolumeInput, optFns ...func(*ec2.Options)) (*ec2.DeleteVolumeOutput, error)
 }
 
+// DescribeSpotInstanceRequestsAPI is EC2 DescribeSpotInstanceRequests
+// (whether the Spot request that launched an instance is persistent,
+// before Terminate; called only for such an instance).
+type DescribeSpotInstanceRequestsAPI interface {
+	DescribeSpotInstanceRequests(ctx context.Context, in *ec2.DescribeSpotInstanceRequestsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSpotInstanceRequestsOutput, error)
+}
+
 // EC2API is every EC2 operation the driver uses.
 type EC2API interface {
 	DescribeInstancesAPI
@@ -73,6 +80,7 @@ type EC2API interface {
 	DescribeSnapshotsAPI
 	DescribeVolumesAPI
 	DeleteVolumeAPI
+	DescribeSpotInstanceRequestsAPI
 }
 
 // DescribeAutoScalingGroupsAPI is Auto Scaling DescribeAutoScalingGroups.

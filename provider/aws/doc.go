@@ -437,7 +437,13 @@
 // not stopped, terminated or resized: Auto Scaling takes a stopped member
 // for unhealthy and replaces it, and launches another for one terminated,
 // so the calls return provider.ErrUnsupported naming the group, before any
-// change; a member in Standby is acted on. SetCapacity uses
+// change; a member in Standby is acted on. Likewise Terminate of an
+// instance launched by a persistent Spot request that is not cancelled
+// (its SpotInstanceRequestId, read with DescribeSpotInstanceRequests,
+// whose failure fails the call) is provider.ErrUnsupported naming the
+// request: EC2 opens the request again and launches another instance in
+// its place (cancel the request first). A one-time Spot instance is
+// terminated; EC2 refuses to stop one (provider.ErrUnsupported). SetCapacity uses
 // SetDesiredCapacity (honouring the cooldown when Config.HonorCooldown is
 // set: a refusal in the cooldown, or while a scaling activity is in
 // progress (ScalingActivityInProgress), changed nothing and matches
@@ -651,6 +657,7 @@
 //	                       (not with Config.IgnoreFunctionVersions)
 //	Actuator               ec2:DescribeInstances, ec2:StartInstances, ec2:StopInstances,
 //	                       ec2:TerminateInstances (kms:CreateGrant for encrypted volumes),
+//	                       ec2:DescribeSpotInstanceRequests (a Spot instance's Terminate),
 //	                       ec2:DescribeVolumes, ec2:DeleteVolume (a volume's Terminate),
 //	                       autoscaling:DescribeAutoScalingGroups (for a group's instances)
 //	Scaler                 autoscaling:DescribeAutoScalingGroups,

@@ -274,6 +274,10 @@ func (offlineEC2) DescribeVolumes(_ context.Context, in *ec2.DescribeVolumesInpu
 	return &ec2.DescribeVolumesOutput{}, nil
 }
 
+func (offlineEC2) DescribeSpotInstanceRequests(context.Context, *ec2.DescribeSpotInstanceRequestsInput, ...func(*ec2.Options)) (*ec2.DescribeSpotInstanceRequestsOutput, error) {
+	return nil, &smithy.GenericAPIError{Code: "InvalidSpotInstanceRequestID.NotFound", Message: "not found"}
+}
+
 func (offlineEC2) DeleteVolume(context.Context, *ec2.DeleteVolumeInput, ...func(*ec2.Options)) (*ec2.DeleteVolumeOutput, error) {
 	return nil, &smithy.GenericAPIError{Code: "InvalidVolume.NotFound", Message: "not found"}
 }
