@@ -166,7 +166,14 @@
 // answered as the single call answers it, unless a call fails as a
 // whole. The step must be a CloudWatch period
 // (1, 5, 10, 20, 30 s or a multiple of 60 s) and becomes the period;
-// start should be aligned to it. Statistics map as mean
+// start should be aligned to it. AWS publishes its own metrics at
+// standard resolution, one datapoint a minute at best, whose Sum covers
+// the minute: a built-in counter (the mean of network_*, disk_*,
+// invocations, errors, throttles, requests, connections) read at a step
+// shorter than a minute has each minute's rate (Sum/60 s) in the step
+// holding its datapoint and gaps in the others, its sum is refused
+// (provider.ErrUnsupported), and a datapoint whose minute runs past the
+// query's end is left out, as for basic monitoring below. Statistics map as mean
 // → Average, max → Maximum, min → Minimum, sum → Sum, count → SampleCount,
 // pNN → pNN; CloudWatch has no "last". Steps without datapoints are gaps
 // (NaN), never zeros, but for a Lambda function's invocations, errors and

@@ -34,11 +34,12 @@ type CloudWatchMetric struct {
 	Scale float64
 	// Counter marks metrics whose datapoints count events or bytes per
 	// period (NetworkIn, Invocations, RequestCount). Their mean is the rate
-	// per second over the step (CloudWatch's Sum divided by the step, or by
-	// 5 minutes for a basic-monitoring instance's EC2 metrics read at a
-	// shorter step: see the package doc), their sum the total in the step
-	// and their count the number of datapoints; other statistics are
-	// unsupported.
+	// per second over the step (CloudWatch's Sum divided by the step, or,
+	// read at a shorter step, by the minute of AWS's datapoints, or by 5
+	// minutes for a basic-monitoring instance's EC2 metrics: see the
+	// package doc), their sum the total in the step (refused at such a
+	// shorter step) and their count the number of datapoints; other
+	// statistics are unsupported.
 	Counter bool
 }
 
@@ -204,8 +205,9 @@ type prepared struct {
 	stat   string
 	target target
 	// per is what a counter's Sum in one step is divided by for its rate:
-	// the step, or a basic-monitoring instance's datapoint period when
-	// the step is shorter (see datapointPeriod).
+	// the step, or the period of AWS's datapoints (a minute, a
+	// basic-monitoring instance's five) when the step is shorter (see
+	// datapointPeriod).
 	per time.Duration
 	// quietFrom is, for a quiet count (see quietCounts), when its steps
 	// without a datapoint may begin to read 0 (the function's
@@ -396,19 +398,26 @@ const edgeRegion = "us-east-1"
 // of its interval, whose Sum covers the whole interval.
 const basicPeriod = 5 * time.Minute
 
-// datapointPeriod checks a counter read of an EC2 metric of an instance
-// whose Monitoring is mon against the period of its datapoints, and
-// returns what a step's Sum is divided by for the rate. With detailed
-// monitoring ("enabled") every step works and the rate is Sum/step. With
-// basic monitoring ("disabled") a step that is a multiple of 5 minutes
-// holds whole datapoints (Sum/step); a shorter step holds at most one,
-// the total of 5 minutes (Sum/5m for the rate; its sum is not the step's
-// and is refused); any other step cuts through them and is refused.
-// While monitoring changes ("pending", "disabling") or when it is
-// unknown, only steps that are multiples of 5 minutes are read.
+// datapointPeriod checks a counter read of resource t against the period
+// of its datapoints, and returns what a step's Sum is divided by for the
+// rate. AWS publishes its own metrics (every counter of the table) at
+// standard resolution, one datapoint a minute at best: a step shorter
+// than a minute holds at most one, the total of a minute (Sum/1m for the
+// rate; its sum is not the step's and is refused). An EC2 counter of an
+// instance whose Monitoring is mon: with detailed monitoring ("enabled")
+// it is read as above. With basic monitoring ("disabled") a step that is
+// a multiple of 5 minutes holds whole datapoints (Sum/step); a shorter
+// step holds at most one, the total of 5 minutes (Sum/5m for the rate;
+// its sum is not the step's and is refused); any other step cuts through
+// them and is refused. While monitoring changes ("pending", "disabling")
+// or when it is unknown, only steps that are multiples of 5 minutes are
+// read.
 func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2types.Monitoring) (time.Duration, error) {
-	if !cw.Counter || t.kind != provider.KindInstance || cw.Namespace != "AWS/EC2" || q.Statistic == provider.StatCount || q.Step%basicPeriod == 0 {
+	if !cw.Counter || q.Statistic == provider.StatCount {
 		return q.Step, nil
+	}
+	if t.kind != provider.KindInstance || cw.Namespace != "AWS/EC2" || q.Step%basicPeriod == 0 {
+		return minutePeriod(q, cw, t)
 	}
 	state := "unknown"
 	if mon != nil {
@@ -416,7 +425,7 @@ func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2ty
 	}
 	switch {
 	case state == string(ec2types.MonitoringStateEnabled):
-		return q.Step, nil
+		return minutePeriod(q, cw, t)
 	case state == string(ec2types.MonitoringStateDisabled) && q.Step < basicPeriod && q.Statistic != provider.StatSum:
 		return basicPeriod, nil
 	}
@@ -433,6 +442,21 @@ func datapointPeriod(q provider.Query, cw CloudWatchMetric, t target, mon *ec2ty
 	}
 	return 0, fmt.Errorf("%w: instance %q has %s (monitoring state %s): %s; use a step that is a multiple of 5m, or enable detailed monitoring",
 		provider.ErrUnsupported, t.id, kind, state, what)
+}
+
+// minutePeriod is datapointPeriod of a counter AWS publishes once a minute
+// at best: a step of a minute or more is its own period; a shorter one
+// reads each minute's rate (Sum/1m) in the step holding its datapoint,
+// and its sum is refused.
+func minutePeriod(q provider.Query, cw CloudWatchMetric, t target) (time.Duration, error) {
+	if q.Step >= time.Minute {
+		return q.Step, nil
+	}
+	if q.Statistic == provider.StatSum {
+		return 0, fmt.Errorf("%w: %s/%s of %q is published once a minute at best: the sum of a step of %s is not known from one-minute datapoints; use a step that is a multiple of 1m",
+			provider.ErrUnsupported, cw.Namespace, cw.Name, t.id, q.Step)
+	}
+	return time.Minute, nil
 }
 
 // QueryMetrics implements provider.MetricsBatcher with as few

@@ -98,3 +98,51 @@ func TestQueryMetricBasicMonitoringRates(t *testing.T) {
 		assert.Contains(t, err.Error(), basic)
 	}
 }
+
+// TestQueryMetricSubMinuteStepOfACounter: AWS publishes its own metrics
+// at standard resolution, one datapoint a minute at best (a
+// detailed-monitoring instance's, a function's, a load balancer's), whose
+// Sum covers the minute. Read at a step shorter than a minute (30 s),
+// the driver divided that Sum by the step: the rate was twice too high
+// (six times at 10 s), in one step of two. It now divides by the minute,
+// as for a basic-monitoring instance's five, leaves the steps without a
+// datapoint as gaps, and refuses the sum of such a step, which a minute's
+// datapoint does not give.
+func TestQueryMetricSubMinuteStepOfACounter(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	detailed := runDetailed(t)
+	fn := createFunction(t, 128, 3, nil)
+	start := time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)
+	at := func(m int) time.Time { return start.Add(time.Duration(m) * time.Minute) }
+	bytes, calls := map[time.Time]float64{}, map[time.Time]float64{}
+	for m := range 10 {
+		bytes[at(m)] = 60000 // 1,000 bytes/s
+		calls[at(m)] = 600   // 10 invocations/s
+	}
+	putMetric(t, "AWS/EC2", "NetworkIn", "InstanceId", detailed, cwtypes.StandardUnitBytes, bytes)
+	putMetric(t, "AWS/Lambda", "Invocations", "FunctionName", functionName(fn), cwtypes.StandardUnitCount, calls)
+	gap := math.NaN()
+	for _, tt := range []struct {
+		id     string
+		metric provider.Metric
+		rate   float64
+	}{
+		{detailed, provider.MetricNetworkIn, 1000},
+		{fn, provider.MetricInvocations, 10},
+	} {
+		q := provider.Query{ResourceID: tt.id, Metric: tt.metric, Start: start, End: at(6), Step: 30 * time.Second}
+		got, err := d.QueryMetric(tctx(t), q)
+		require.NoError(t, err, tt.metric)
+		var want []float64
+		for range 6 {
+			want = append(want, tt.rate, gap)
+		}
+		assertSeries(t, want, got.Values, string(tt.metric)+" at 30 s: each minute's rate in the step of its datapoint")
+
+		q.Statistic = provider.StatSum
+		_, err = d.QueryMetric(tctx(t), q)
+		require.ErrorIs(t, err, provider.ErrUnsupported, tt.metric)
+		assert.Contains(t, err.Error(), "30s")
+	}
+}
