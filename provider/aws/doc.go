@@ -450,7 +450,9 @@
 // whose failure fails the call) is provider.ErrUnsupported naming the
 // request: EC2 opens the request again and launches another instance in
 // its place (cancel the request first). A one-time Spot instance is
-// terminated; EC2 refuses to stop one (provider.ErrUnsupported). SetCapacity uses
+// terminated; EC2 refuses to stop one (provider.ErrUnsupported). Resize
+// of any Spot instance is provider.ErrUnsupported before any change: EC2
+// does not change a Spot instance's type. SetCapacity uses
 // SetDesiredCapacity (honouring the cooldown when Config.HonorCooldown is
 // set: a refusal in the cooldown, or while a scaling activity is in
 // progress (ScalingActivityInProgress), changed nothing and matches

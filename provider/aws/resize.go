@@ -71,9 +71,10 @@ var instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 // kind the ID implies (an instance ID, a function ARN) or, for a plain name,
 // the size itself (a timeout means a function), and again once the name is
 // resolved (provider.ErrInvalid naming the field); resizing to the current size
-// changes nothing; groups, and an instance in service in an Auto Scaling
-// group (which replaces a member it finds stopped), return
-// provider.ErrUnsupported, unknown IDs
+// changes nothing; groups, an instance in service in an Auto Scaling
+// group (which replaces a member it finds stopped), and a Spot Instance
+// (whose type EC2 does not change), return provider.ErrUnsupported,
+// before any change, unknown IDs
 // provider.ErrNotFound, terminated or transitioning instances
 // provider.ErrConflict.
 func (d *Driver) Resize(ctx context.Context, id string, size provider.Size) (err error) {
@@ -327,6 +328,11 @@ func (d *Driver) resizeInstance(ctx context.Context, id, iid, typ string) error 
 	case ec2types.InstanceStateNameRunning, ec2types.InstanceStateNameStopped:
 	default:
 		return fmt.Errorf("aws: resize %q: %w: the instance is %s; it must be running or stopped", id, provider.ErrConflict, state)
+	}
+	if inst.InstanceLifecycle == ec2types.InstanceLifecycleTypeSpot {
+		// EC2 refuses the modify: a running one would be stopped and
+		// started again for nothing.
+		return fmt.Errorf("aws: resize %q: %w: the instance is a Spot Instance, whose instance type EC2 does not change: launch one of type %s instead", id, provider.ErrUnsupported, typ)
 	}
 	if err := d.notAGroupMember(ctx, "resize", id, inst); err != nil {
 		return err

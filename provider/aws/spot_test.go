@@ -93,3 +93,28 @@ func TestTerminateRefusesAnInstanceOfAPersistentSpotRequest(t *testing.T) {
 		assert.Equal(t, ec2types.InstanceStateNameTerminated, st, id)
 	}
 }
+
+// TestResizeRefusesASpotInstance: EC2 does not change the instance type
+// of a Spot Instance (its modify is refused while it is stopped), so a
+// resize of a running one stopped it, failed at the modify and started it
+// again: an outage for nothing, at every run of whoever asked. Resize
+// refuses it (provider.ErrUnsupported) before any change, running or
+// stopped.
+func TestResizeRefusesASpotInstance(t *testing.T) {
+	t.Parallel()
+	ids := runInstances(t, 2, "t3.micro", nil)
+	ec2c := spotEC2{EC2API: sdk().ec2, requests: map[string]string{ids[0]: "sir-00000000", ids[1]: "sir-00000001"}}
+	d := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: ec2c}))
+	ctx := tctx(t)
+	_, err := sdk().ec2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: ids[1:]})
+	require.NoError(t, err)
+
+	for i, want := range []ec2types.InstanceStateName{ec2types.InstanceStateNameRunning, ec2types.InstanceStateNameStopped} {
+		err := d.Resize(ctx, ids[i], provider.Size{InstanceType: "t3.large"})
+		require.ErrorIs(t, err, provider.ErrUnsupported, want)
+		assert.Contains(t, err.Error(), "Spot", want)
+		st, typ := ec2State(t, ids[i])
+		assert.Equal(t, want, st, "nothing changed")
+		assert.Equal(t, "t3.micro", typ, "nothing changed")
+	}
+}
