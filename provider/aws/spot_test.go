@@ -7,6 +7,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,6 +22,15 @@ import (
 type spotEC2 struct {
 	awsprovider.EC2API
 	requests map[string]string
+	// denied, when set, refuses DescribeSpotInstanceRequests.
+	denied bool
+}
+
+func (c spotEC2) DescribeSpotInstanceRequests(ctx context.Context, in *ec2.DescribeSpotInstanceRequestsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSpotInstanceRequestsOutput, error) {
+	if c.denied {
+		return nil, &smithy.GenericAPIError{Code: "UnauthorizedOperation", Message: "You are not authorized to perform this operation."}
+	}
+	return c.EC2API.DescribeSpotInstanceRequests(ctx, in, optFns...)
 }
 
 func (c spotEC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
@@ -92,6 +102,15 @@ func TestTerminateRefusesAnInstanceOfAPersistentSpotRequest(t *testing.T) {
 		st, _ := ec2State(t, id)
 		assert.Equal(t, ec2types.InstanceStateNameTerminated, st, id)
 	}
+
+	// A request that cannot be read fails the terminate (fail closed):
+	// whether it is persistent is not known.
+	denied := newDriver(t, awsprovider.WithClients(awsprovider.Clients{EC2: spotEC2{EC2API: sdk().ec2, requests: ec2c.requests, denied: true}}))
+	err = denied.Terminate(ctx, kept)
+	require.ErrorIs(t, err, provider.ErrDenied)
+	assert.Contains(t, err.Error(), persistent)
+	st, _ = ec2State(t, kept)
+	assert.Equal(t, ec2types.InstanceStateNameRunning, st, "nothing changed")
 }
 
 // TestResizeRefusesASpotInstance: EC2 does not change the instance type
