@@ -253,8 +253,8 @@
 // at the step asked (the driver does not know their instances'
 // monitoring): a group's EC2 counter read at a step shorter than 5
 // minutes while its instances have basic monitoring divides each
-// 5-minute Sum by the step, so its rate reads up to 5 times too high
-// (1m: 5×); read groups' counters at a multiple of 5 minutes unless their
+// 5-minute Sum by the step (by the minute for a step shorter than one),
+// so its rate reads up to 5 times too high (1m: 5×); read groups' counters at a multiple of 5 minutes unless their
 // launch template turns on detailed monitoring. The state is today's:
 // data published before monitoring last changed keeps the period it had.
 //
