@@ -17,8 +17,8 @@
 // A full re-read of 28 days of the same metrics is 8,064 points per metric
 // and 672 times as much.
 //
-//	budget, _ := quota.NewBudget(quota.Config{})      // 10 % of CloudWatch's
-//	src := quota.NewSource(cloudwatchDriver, budget)  // every read spends it
+//	budget, _ := quota.NewBudget(quota.Config{})        // 10 % of CloudWatch's
+//	src, _ := quota.NewSource(cloudwatchDriver, budget) // every read spends it
 //	... detector.Scan / detector.Tracker read through src ...
 //	fmt.Println(budget.Usage())
 package quota
