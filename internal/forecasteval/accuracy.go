@@ -385,14 +385,20 @@ func interpolated(y []float64, i int) float64 {
 	return y[a] + float64(i-a)/float64(b-a)*(y[b]-y[a])
 }
 
-// recorder counts Auto's choices.
+// recorder counts Auto's choices. Backtest fits a forecast.ContextFitter
+// through FitContext, so both fits count (one promoted from Auto would
+// not).
 type recorder struct {
 	*forecast.Auto
 	chosen map[string]int
 }
 
 func (r *recorder) Fit(y []float64) error {
-	if err := r.Auto.Fit(y); err != nil {
+	return r.FitContext(context.Background(), y)
+}
+
+func (r *recorder) FitContext(ctx context.Context, y []float64) error {
+	if err := r.Auto.FitContext(ctx, y); err != nil {
 		return err
 	}
 	r.chosen[r.Chosen().String()]++
