@@ -410,6 +410,10 @@ func (s Signal) healthy(v float64) bool {
 	return (s.Max == nil || v <= *s.Max) && (s.Min == nil || v >= *s.Min)
 }
 
+// String renders the signal as its metric, statistic and healthy range
+// ("cpu max ≤ 0.8", "cpu mean in [0.1, 0.9]", "requests sum ≥ 1"), with
+// " (missing is 0)" for a MissingIsZero signal; a signal with neither
+// bound, which Validate refuses, reads "cpu max (no range)".
 func (s Signal) String() string {
 	st := s.Statistic
 	if st == "" {
@@ -421,8 +425,10 @@ func (s Signal) String() string {
 		str = fmt.Sprintf("%s %s in [%g, %g]", s.Metric, st, *s.Min, *s.Max)
 	case s.Max != nil:
 		str = fmt.Sprintf("%s %s ≤ %g", s.Metric, st, *s.Max)
-	default:
+	case s.Min != nil:
 		str = fmt.Sprintf("%s %s ≥ %g", s.Metric, st, *s.Min)
+	default:
+		str = fmt.Sprintf("%s %s (no range)", s.Metric, st)
 	}
 	if s.MissingIsZero {
 		str += " (missing is 0)"
