@@ -13,7 +13,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -134,7 +136,15 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nallowed %d, need approval %d, blocked %d %v\n", rep.Allowed, rep.NeedApproval, rep.Blocked, rep.BlockedBy)
+	by := make([]string, 0, len(rep.BlockedBy))
+	for _, rule := range slices.Sorted(maps.Keys(rep.BlockedBy)) {
+		by = append(by, fmt.Sprintf("%s %d", rule, rep.BlockedBy[rule]))
+	}
+	fmt.Fprintf(w, "\nallowed %d, need approval %d, blocked %d", rep.Allowed, rep.NeedApproval, rep.Blocked)
+	if len(by) > 0 {
+		fmt.Fprintf(w, " (by %s)", strings.Join(by, ", "))
+	}
+	fmt.Fprintln(w)
 
 	// Take the first proposal that needs approval through the flow.
 	for i, d := range rep.Decisions {
