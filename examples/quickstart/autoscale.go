@@ -37,9 +37,10 @@ type dayResult struct {
 	// traffic exceeded what the ready instances serve.
 	minutes, overloaded int
 	// readyHours is the ready instance-hours used; fixedHours those of a
-	// fixed group sized for the day's peak at 60 % CPU (fixed instances).
+	// fixed group sized for the day's peak at 60 % CPU (fixed instances),
+	// or of the policy's max when the peak needs more (peakNeed).
 	readyHours, fixedHours float64
-	fixed                  int
+	fixed, peakNeed        int
 	outs, ins              int
 }
 
@@ -156,7 +157,8 @@ func autoscaleDay(ctx context.Context, mon *quickMonitor, now time.Time, tracePa
 	for _, v := range res.demand.Values {
 		peak = max(peak, v)
 	}
-	res.fixed = min(12, int(peak/(0.6*perInstance)+0.999))
+	res.peakNeed = int(peak/(0.6*perInstance) + 0.999)
+	res.fixed = min(12, res.peakNeed)
 	res.fixedHours = float64(res.fixed) * day.Hours()
 	evs, err := mon.log.Query(monitor.Query{ResourceID: "asg-web", Kinds: []monitor.Kind{monitor.KindScalingStep}})
 	if err != nil {
@@ -184,8 +186,12 @@ func (r dayResult) print(w io.Writer) {
 	fmt.Fprintf(w, "(reactive: the HPA strategy at 60%% CPU, examples/quickstart/autoscale.yaml; go run ./examples/replay proves the predictive strategy on real traces)\n")
 	fmt.Fprintf(w, "  %d scale-outs, %d scale-ins; %.0f ready instance-hours, %d of %d minutes over capacity\n",
 		r.outs, r.ins, r.readyHours, r.overloaded, r.minutes)
-	fmt.Fprintf(w, "  a fixed group of %d sized for the peak would use %.0f instance-hours (%.0f%% more)\n",
-		r.fixed, r.fixedHours, 100*(r.fixedHours/r.readyHours-1))
+	size := fmt.Sprintf("%d sized for the peak", r.fixed)
+	if r.peakNeed > r.fixed {
+		size = fmt.Sprintf("%d, the policy's max (the peak needs %d at 60%% CPU),", r.fixed, r.peakNeed)
+	}
+	fmt.Fprintf(w, "  a fixed group of %s would use %.0f instance-hours (%.0f%% more)\n",
+		size, r.fixedHours, 100*(r.fixedHours/r.readyHours-1))
 }
 
 // interpolate returns the value of samples (sorted, at least two) at t,

@@ -46,7 +46,9 @@ func TestQuickstartRuns(t *testing.T) {
 		"\nreaper dry run at Fri 22:51 UTC: 1 would act, 0 need approval, 2 blocked, 6 skipped\n",
 		"\n  stop i-0c6585a: would_act\n      dry run: would stop\n",
 		"\n  33 scale-outs, 37 scale-ins; 139 ready instance-hours, 21 of 1440 minutes over capacity\n",
-		"\n  a fixed group of 12 sized for the peak would use 288 instance-hours (108% more)\n",
+		// The day's peak needs 14 instances at 60 % CPU, above the
+		// policy's max: the fixed group compared is the max, and says so.
+		"\n  a fixed group of 12, the policy's max (the peak needs 14 at 60% CPU), would use 288 instance-hours (108% more)\n",
 		"\nalerts raised: 8\n",
 	} {
 		assert.Contains(t, text, line)
