@@ -511,6 +511,10 @@ type historyCell struct {
 	// decisions without data in a row (zero when the last had data).
 	blind      bool
 	blindSince time.Time
+	// readsOwn holds the strategies without MetricNeeder (a host's) that
+	// have said NoData: they read data of their own, and count among the
+	// target's strategies that read metrics from then on, seeing or not.
+	readsOwn map[string]bool
 	// recs is where h's first records live: next to the cell its
 	// evaluation locks anyway, rather than in an array of their own
 	// somewhere else in the heap (a fleet pass reads ten thousand
@@ -644,6 +648,7 @@ func (e *Engine) forgetStrategy(target string, c *historyCell, name string) []Ev
 		c.h.Recommendations = kept
 	}
 	delete(c.fallback, name)
+	delete(c.readsOwn, name)
 	if !c.reported[name] {
 		return nil
 	}
@@ -926,13 +931,24 @@ func (c *historyCell) forecastEvent(target string, now time.Time, r Recommendati
 // dataEvent returns the event that a decision's want of data, or its end,
 // means after the target's previous decision, if any: the decision is
 // blind (without data) when every candidate that reads metrics (a
-// MetricNeeder, or one whose recommendation says NoData), or the pinned
-// one when the policy pins one, had no data or failed. A decision with no
-// such candidate (only scheduled actions) lacks nothing. The target is
-// told without data once its decisions have been blind for after (at the
+// MetricNeeder, or one whose recommendation says NoData or once said it:
+// a host's strategy that reads data of its own), or the pinned one when
+// the policy pins one, had no data or failed. A decision with no such
+// candidate (only scheduled actions) lacks nothing. The target is told
+// without data once its decisions have been blind for after (at the
 // first when after is negative), and told recovered at the first that is
-// not, if it was told. c.mu is held.
+// not, if it was told: the recovery names the first MetricNeeder with
+// data, else the first other strategy that reads data and has it. c.mu
+// is held.
 func (c *historyCell) dataEvent(target string, now time.Time, after time.Duration, candidates []Candidate, pinned string, recs []Recommendation, failed *failures) (Event, bool) {
+	for i := range candidates {
+		if _, needs := candidates[i].Strategy.(MetricNeeder); !needs && !failed.has(i) && recs[i].NoData && !c.readsOwn[candidates[i].Name] {
+			if c.readsOwn == nil {
+				c.readsOwn = map[string]bool{}
+			}
+			c.readsOwn[candidates[i].Name] = true
+		}
+	}
 	// sight says whether candidate i counts (it decides, and reads
 	// metrics) and whether it lacked data.
 	sight := func(i int) (counts, lacked bool) {
@@ -940,10 +956,11 @@ func (c *historyCell) dataEvent(target string, now time.Time, after time.Duratio
 			return false, false
 		}
 		_, reads := candidates[i].Strategy.(MetricNeeder)
+		reads = reads || c.readsOwn[candidates[i].Name]
 		if failed.has(i) {
 			return reads, reads
 		}
-		return reads || recs[i].NoData, recs[i].NoData
+		return reads, recs[i].NoData
 	}
 	readers, lacking := 0, 0
 	for i := range candidates {
@@ -973,11 +990,13 @@ func (c *historyCell) dataEvent(target string, now time.Time, after time.Duratio
 	var b strings.Builder
 	if !blind {
 		ev.Kind = EventDataRecovered
-		for i := range candidates {
-			if counts, lacked := sight(i); counts && !lacked {
-				ev.Strategy = candidates[i].Name
-				fmt.Fprintf(&b, "%s lacks no data: %s", candidates[i].Name, recs[i].Reason)
-				break
+		for _, needer := range [2]bool{true, false} {
+			for i := range candidates {
+				_, needs := candidates[i].Strategy.(MetricNeeder)
+				if counts, lacked := sight(i); counts && !lacked && needs == needer && b.Len() == 0 {
+					ev.Strategy = candidates[i].Name
+					fmt.Fprintf(&b, "%s lacks no data: %s", candidates[i].Name, recs[i].Reason)
+				}
 			}
 		}
 		if b.Len() == 0 {

@@ -345,9 +345,10 @@ type Recommendation struct {
 	// it reads was missing, its read failed, every value was a gap, or
 	// the latest was stale. It then keeps the current capacity or size,
 	// with Fitness 0, and Reason says what was missing. When every
-	// strategy of a target that reads metrics (MetricNeeder) says so or
-	// fails, the target is not scaled on its load: the engine tells its
-	// observer (EventNoData, and EventDataRecovered once one has data
+	// strategy of a target that reads metrics (MetricNeeder, or a host's
+	// strategy that reads data of its own and has said NoData once) says
+	// so or fails, the target is not scaled on its load: the engine tells
+	// its observer (EventNoData, and EventDataRecovered once one has data
 	// again). The built-in strategies set it; a host's strategy sets it
 	// for the same cases. A recommendation that keeps the capacity for
 	// another reason (a forecast-only mode, a missing catalogue) does not,
