@@ -303,6 +303,12 @@ func (c PredictiveConfig) forecastSteps() int { return c.leadSteps() + c.steps(c
 // Its targets' States are on one clock, as the Autoscaler's are: a host
 // that replays last year's demand (package scaling/sim) beside its live
 // targets gives the replay a Predictive of its own.
+// A fit the decision's context stops (a deadline shorter than a model's
+// reselection) is not a failed fit: it is tried again at the next
+// decision; meanwhile a target without a model fails the decision with
+// the context's error (Status: no_model, and why), and one with a model
+// forecasts with it, its reason saying the fit was stopped, rather than
+// be left without a decision pass after pass.
 // It is safe for concurrent use; calls for one target are serialized.
 type Predictive struct {
 	cfg PredictiveConfig
@@ -556,6 +562,9 @@ func (d predictiveDecision) reason(c PredictiveConfig, pr *predictor) string {
 	}
 	if d.Reactive > d.Up && d.Desired == d.Reactive {
 		s += fmt.Sprintf("; not below the %s", reactive)
+	}
+	if pr.fitCut != nil {
+		s += "; " + pr.fitCut.Error()
 	}
 	return s
 }

@@ -105,6 +105,7 @@ type predictor struct {
 	periods []int
 	fitErr  error
 	fcErr   error // why the last decision's forecast failed, or its first fit was stopped by ctx (nil: neither)
+	fitCut  error // why the last decision forecast with the model in use though a fit was due: stopped by ctx (nil: none)
 
 	grid     time.Time // a step boundary of the series' grid
 	lastNow  time.Time
@@ -164,7 +165,7 @@ func (c PredictiveConfig) maxGap() int { return c.Gaps.MaxSteps(c.Step) }
 
 // reset forgets the model and the error record.
 func (p *predictor) reset() {
-	p.model, p.spec, p.periods, p.fitErr = nil, forecast.Spec{}, nil, nil
+	p.model, p.spec, p.periods, p.fitErr, p.fitCut = nil, forecast.Spec{}, nil, nil, nil
 	p.fedEnd, p.seenEnd, p.usable, p.lastNow = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	p.fitAt, p.selectAt = time.Time{}, time.Time{}
 	p.clearErrors()
@@ -461,9 +462,14 @@ func (p *predictor) maseAbove(bound float64) bool {
 
 // fitIfDue chooses the model when there is none or ReselectInterval has
 // turned, and refits its parameters when RefitInterval has turned, on the
-// last FitWindow of usable history ending at step n.
+// last FitWindow of usable history ending at step n. A fit stopped by ctx
+// is an error when no model is in use; with one, the decision forecasts
+// with it (a per-decision deadline shorter than a reselection, cutting
+// every one, would leave the target without decisions for good), says so
+// (fitCut), and the fit is tried again at the next decision.
 func (p *predictor) fitIfDue(ctx context.Context, ser provider.Series, n int, now time.Time) error {
 	c := p.cfg
+	p.fitCut = nil
 	reselect := p.model == nil && p.fitErr == nil || now.Truncate(c.ReselectInterval).After(p.selectAt)
 	refit := reselect || now.Truncate(c.RefitInterval).After(p.fitAt)
 	if !refit {
@@ -473,7 +479,7 @@ func (p *predictor) fitIfDue(ctx context.Context, ser provider.Series, n int, no
 		return nil // a failed fit is retried at the next refit time
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("predictive: fit: %w", err)
+		return p.stopped(reselect, fmt.Errorf("predictive: fit: %w", err))
 	}
 	from := ser.TimeAt(n).Add(-c.FitWindow)
 	if from.Before(p.usable) {
@@ -490,7 +496,7 @@ func (p *predictor) fitIfDue(ctx context.Context, ser provider.Series, n int, no
 		// Stopped, not failed: the model in use (if any) is kept, and
 		// the fit is tried again at the next decision rather than at
 		// the next refit time.
-		return fmt.Errorf("predictive: fit: %w", err)
+		return p.stopped(reselect, fmt.Errorf("predictive: fit: %w", err))
 	}
 	p.fitAt = now.Truncate(c.RefitInterval)
 	if err != nil {
@@ -514,6 +520,22 @@ func (p *predictor) fitIfDue(ctx context.Context, ser provider.Series, n int, no
 	if len(p.periods) > 0 {
 		p.scale = math.Max(p.scale, naiveScale(y, p.periods[0]))
 	}
+	return nil
+}
+
+// stopped is fitIfDue's end when ctx stopped a due fit (a reselection
+// when reselect) with err: err when no model is in use, else nil, the
+// model in use forecasting and the reason saying why it was not fitted
+// again.
+func (p *predictor) stopped(reselect bool, err error) error {
+	if p.model == nil {
+		return err
+	}
+	what := "refit"
+	if reselect && p.cfg.Model == nil {
+		what = "reselection"
+	}
+	p.fitCut = fmt.Errorf("the model's %s due was stopped (%w): forecasting with the model in use, fitted %s; tried again at the next decision", what, err, p.fitAt.Format(time.RFC3339))
 	return nil
 }
 
