@@ -2,6 +2,7 @@ package scaling
 
 import (
 	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -95,4 +96,43 @@ func TestPredictorReselectCutKeepsTheModelInUse(t *testing.T) {
 	assert.NotSame(t, chosen, pr.model)
 	d := pr.decide(4)
 	assert.NotContains(t, d.reason(pr.cfg, pr), "reselection")
+}
+
+// TestPredictorRetryOfAFailedFitCutByTheContext: a failed fit is retried
+// at the next refit time by choosing the model again (the reselection
+// inside refitModel); that choice stops when the decision's context
+// ends, failing with its error and leaving no model, and is tried again
+// at the next decision rather than at the next refit time.
+func TestPredictorRetryOfAFailedFitCutByTheContext(t *testing.T) {
+	pr, observe, now := cutPredictor(t, nil)
+	require.NoError(t, observe(t.Context(), now))
+	pr.model, pr.fitErr = nil, errors.New("no fit") // a fit that failed
+	fitted := pr.fitAt
+
+	at := now.Add(6 * time.Hour) // the next refit time, no reselection due
+	err := observe(cutContext(t), at)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Nil(t, pr.model)
+	assert.Equal(t, fitted, pr.fitAt, "a fit stopped is not a fit made")
+	assert.Equal(t, StandingNoModel, pr.standing)
+
+	require.NoError(t, observe(t.Context(), at.Add(time.Hour)))
+	require.NotNil(t, pr.model, "tried again at the next decision")
+	require.NoError(t, pr.fitErr)
+	assert.Equal(t, at, pr.fitAt)
+}
+
+// TestPredictorFitThatEndsAsItsContextEnds: a fit that completes, its
+// context ending just after (a pinned model's, whose fit reads no
+// context), is a fit made: it is kept and recorded, the decision
+// forecasts, and nothing is tried again until the next refit time.
+func TestPredictorFitThatEndsAsItsContextEnds(t *testing.T) {
+	spec := forecast.Spec{Kind: forecast.KindHoltWinters, Period: 24}
+	pr, observe, now := cutPredictor(t, &spec)
+	require.NoError(t, observe(cutContext(t), now))
+	require.NotNil(t, pr.model)
+	assert.Equal(t, now, pr.fitAt, "the fit made is recorded")
+	assert.Equal(t, StandingForecast, pr.standing)
+	d := pr.decide(4)
+	assert.NotContains(t, d.reason(pr.cfg, pr), "stopped")
 }
