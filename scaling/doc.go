@@ -256,8 +256,9 @@
 // plan's Timeout, in real time too, and fails as a read does; a
 // metric that cannot be read makes a strategy keep the capacity (an HPA
 // strategy scales up on the metrics it has and never down while one is
-// missing), and one with an infinite value fails the strategies that
-// read it (an error naming the metric and step); a safety rule that errors blocks (fail closed, and an error);
+// missing), and one with an infinite value, or a utilization (cpu,
+// memory) below zero, fails the strategies that read it (an error naming
+// the metric and step) rather than scale the target on it; a safety rule that errors blocks (fail closed, and an error);
 // a capacity that never settles fails verification and is rolled back;
 // a throttled read of a verification signal is read again at the next
 // poll, within the verification's timeout (never read by then, the step

@@ -805,9 +805,12 @@ func needSeries(s *State, n *Need) (provider.Series, string, error) {
 
 // checkLast returns an error matching provider.ErrInvalid, naming the
 // metric m and the step, when one of the last n values of ser that hold
-// data (not gaps) is infinite: no load is infinite (a step without data
-// is a gap, NaN), and a strategy that read it as one would scale to a
-// bound. Those are the values a strategy that reads the latest ones
+// data (not gaps) is infinite, or negative when m is a utilization (cpu,
+// memory): no load is infinite (a step without data is a gap, NaN), nor
+// a fraction of the instances' capacity below zero, and a strategy that
+// read it as one would scale to a bound (a negative utilization reads as
+// an idle group: a scale in resting on garbage). A custom metric may be
+// negative. Those are the values a strategy that reads the latest ones
 // reads: a series may cover more history than it asked for
 // (State.Metrics), and a value it does not read fails no decision, nor is
 // scanned on every one: only values from from on are read (the zero time:
@@ -821,6 +824,9 @@ func checkLast(ser *provider.Series, m provider.Metric, n int, from time.Time) e
 		if math.IsInf(v, 0) {
 			return badValue(ser, m, i, notFinite)
 		}
+		if v < 0 && m.IsUtilization() {
+			return badValue(ser, m, i, notNegative)
+		}
 		n--
 	}
 	return nil
@@ -828,6 +834,9 @@ func checkLast(ser *provider.Series, m provider.Metric, n int, from time.Time) e
 
 // notFinite is the reason of badValue for an infinite value.
 const notFinite = "must be finite or a gap (NaN)"
+
+// notNegative is the reason of badValue for a negative utilization.
+const notNegative = "a utilization must be ≥ 0 (a fraction of the instances' capacity) or a gap (NaN)"
 
 // badValue is the error matching provider.ErrInvalid for value i of ser,
 // the series of metric m: the field names the metric and the step's time.
