@@ -381,8 +381,9 @@ func (s *Vertical) function(st State) Recommendation {
 // quantile returns the weighted q-quantile of metric m over the State's
 // series of the strategy's need of m (State.SeriesFor; Recommend checked
 // that the State tells it apart), with weights halving every HalfLife
-// of age (a sample after Now has age 0), the share of the lookback with data, and whether there was
-// any. It reads the samples of the lookback only: a series may cover
+// of age (a sample after Now has age 0), the share of the lookback with
+// data (samples stamped up to Now: one after it covers none of the
+// lookback), and whether there was any. It reads the samples of the lookback only: a series may cover
 // more (the longest need of the target's strategies of the metric,
 // statistic and step).
 func (s *Vertical) quantile(st State, m provider.Metric, q float64) (float64, float64, bool) {
@@ -395,10 +396,14 @@ func (s *Vertical) quantile(st State, m provider.Metric, q float64) (float64, fl
 	type wv struct{ v, w float64 }
 	var pts []wv
 	var total float64
+	covered := 0
 	from := st.Now.Add(-s.cfg.Lookback)
 	for i, v := range ser.Values {
 		if provider.IsGap(v) || ser.TimeAt(i).Before(from) {
 			continue
+		}
+		if !ser.TimeAt(i).After(st.Now) {
+			covered++
 		}
 		// A sample stamped after Now (a source's clock ahead) weighs as
 		// a new one: a negative age would weigh it above 1, doubling
@@ -418,10 +423,10 @@ func (s *Vertical) quantile(st State, m provider.Metric, q float64) (float64, fl
 	for _, p := range pts {
 		acc += p.w
 		if acc >= target*(1-1e-12) {
-			return p.v, coverage(len(pts), s.cfg.Lookback, s.cfg.Step), true
+			return p.v, coverage(covered, s.cfg.Lookback, s.cfg.Step), true
 		}
 	}
-	return pts[len(pts)-1].v, coverage(len(pts), s.cfg.Lookback, s.cfg.Step), true
+	return pts[len(pts)-1].v, coverage(covered, s.cfg.Lookback, s.cfg.Step), true
 }
 
 // checkUsage returns an error matching provider.ErrInvalid, naming the

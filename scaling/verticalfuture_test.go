@@ -55,3 +55,25 @@ func TestVerticalFutureSampleWeighsAsANewOne(t *testing.T) {
 		assert.InDelta(t, 0.8, rec.Inputs[0].Value, 1e-12, "%s: the p90", tt.name)
 	}
 }
+
+// TestVerticalFutureSamplesCoverNoLookback: the fitness is the share of
+// the lookback covered by data, and a sample stamped after Now (a source
+// whose clock is ahead) covers none of it: an hour of data in a
+// two-hour lookback, with an hour of samples stamped ahead, counted as
+// the whole lookback (fitness 0.9, not 0.45), outranking a strategy that
+// had read more of it.
+func TestVerticalFutureSamplesCoverNoLookback(t *testing.T) {
+	t.Parallel()
+	step := 5 * time.Minute
+	s, err := scaling.NewVertical(scaling.VerticalConfig{HalfLife: time.Hour, Lookback: 2 * time.Hour, Step: step})
+	require.NoError(t, err)
+	vals := make([]float64, 24) // an hour up to t0, a gap at t0, the hour after it
+	for i := range vals {
+		vals[i] = 0.8
+	}
+	vals[12] = gap
+	mem := provider.Series{Metric: provider.MetricMemory, Start: t0.Add(-time.Hour), Step: step, Values: vals}
+	rec, err := s.Recommend(t.Context(), stateWith(fnTarget(1024, time.Minute), mem))
+	require.NoError(t, err)
+	assert.InDelta(t, 0.9*0.5, rec.Fitness, 1e-9, rec.Reason)
+}
