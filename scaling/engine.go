@@ -511,6 +511,10 @@ type historyCell struct {
 	// decisions without data in a row (zero when the last had data).
 	blind      bool
 	blindSince time.Time
+	// gone marks a cell the engine forgot (drop): a decision that read
+	// it before, and records into it after, tells no standing (the
+	// target's ended with it, and nothing would end one told now).
+	gone bool
 	// readsOwn holds the strategies without MetricNeeder (a host's) that
 	// have said NoData: they read data of their own, and count among the
 	// target's strategies that read metrics from then on, seeing or not.
@@ -684,11 +688,12 @@ func (e *Engine) dropIfReleased(target string) {
 // caller emits the events once it is released.
 func (e *Engine) drop(target string, c *historyCell) []Event {
 	delete(e.history, target)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gone = true
 	if e.observer == nil {
 		return nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var events []Event
 	for strategy := range c.reported {
 		events = append(events, Event{Time: e.clock.Now(), Kind: EventForecastRecovered, Target: target, Strategy: strategy, Value: -1,
@@ -717,7 +722,9 @@ func (e *Engine) emitAll(events []Event) {
 // new one: an HPA strategy's first decision keeps the current count
 // through its stabilization, as Kubernetes does for a new
 // HorizontalPodAutoscaler. Forgetting a target the engine keeps nothing
-// of does nothing.
+// of does nothing. A Decide of the target under way as it is forgotten
+// records into the state forgotten and tells the Observer nothing (no
+// EventNoData nor forecast standing that nothing would end).
 //
 // Forget refuses, with an error matching ErrTargetInUse, a target that
 // the policy of an Autoscaler of the engine has (until that one is
@@ -863,7 +870,9 @@ func (f *failures) has(i int) bool {
 // A decision without data (blindness) is compared with the target's
 // previous one: EventNoData when it starts, EventDataRecovered when it
 // ends; unless cut (the decision's context ended while its strategies
-// ran): strategies stopped by it lacked no data, and saw none.
+// ran): strategies stopped by it lacked no data, and saw none. A cell
+// forgotten while the decision ran (Engine.Forget) tells nothing: its
+// standings ended with it.
 func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now time.Time, candidates []Candidate, pinned string, recs []Recommendation, failed *failures, cut bool) {
 	var events []Event
 	retention, known := e.retention(candidates)
@@ -880,13 +889,13 @@ func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now
 		if x, ok := candidates[i].Strategy.(ExtremesReader); ok && known {
 			c.h.supersede(x.HistoryExtremes())
 		}
-		if e.observer != nil {
+		if e.observer != nil && !c.gone {
 			if ev, ok := c.forecastEvent(t.ID, now, *r); ok {
 				events = append(events, ev)
 			}
 		}
 	}
-	if e.observer != nil && !cut {
+	if e.observer != nil && !cut && !c.gone {
 		// A decision cut short (a host shutting down, a pass's deadline)
 		// says nothing of the target's data: told blind, it would page
 		// for every target of a process stopping, for good.
