@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/idlescale/idlescale/provider"
@@ -38,7 +39,8 @@ type CriticalConfig struct {
 	// when any name of that group is listed in Environments or Roles.
 	// Entries replace the default group of their name; an entry with an
 	// empty list removes that group's aliases. A name must not belong to
-	// two groups. Default: DefaultCriticalAliases(): production = prod,
+	// two groups, nor two entries name one group (names that normalise
+	// alike, as "Payments" and "payments"). Default: DefaultCriticalAliases(): production = prod,
 	// prd, live; database = db; load_balancer = loadbalancer, lb;
 	// monitoring = monitor.
 	Aliases map[string][]string `json:"aliases,omitempty" yaml:"aliases,omitempty"`
@@ -100,10 +102,22 @@ func (c CriticalConfig) Validate() error {
 // of every group, the key of the group's name.
 func aliasIndex(aliases map[string][]string) (map[string]string, error) {
 	groups := DefaultCriticalAliases()
-	for name, list := range aliases {
-		if provider.LabelKey(name) == "" {
+	// In order, so that two entries that name one group (below) are
+	// refused with the same error every time.
+	named := make(map[string]string, len(aliases))
+	for _, name := range slices.Sorted(maps.Keys(aliases)) {
+		list := aliases[name]
+		key := provider.LabelKey(name)
+		if key == "" {
 			return nil, invalidf("aliases", name, "names must not be empty")
 		}
+		if prev, ok := named[key]; ok {
+			// Only one of them could replace the other: which one was
+			// up to map order, and so whether a label of the other is
+			// critical.
+			return nil, invalidf("aliases", name, "is the same name as "+strconv.Quote(prev)+" (names match normalised): give a group one entry")
+		}
+		named[key] = name
 		for _, a := range list {
 			if provider.LabelKey(a) == "" {
 				return nil, invalidf("aliases."+name, a, "aliases must not be empty")

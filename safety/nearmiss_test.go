@@ -148,6 +148,29 @@ func TestCriticalRuleAliases(t *testing.T) {
 	}
 }
 
+// TestCriticalAliasesNamingOneGroupTwice: two entries of Aliases whose
+// names are one label once normalised ("Payments" and "payments") name
+// one group, and only one of them could be kept. Map order chose which,
+// so a resource whose role was an alias of the other entry ("billing")
+// was a critical workload in some processes and not in others, and
+// stopped without approval there. Such a config is refused, naming both.
+func TestCriticalAliasesNamingOneGroupTwice(t *testing.T) {
+	t.Parallel()
+	cfg := safety.CriticalConfig{
+		Roles:   []string{"payments"},
+		Aliases: map[string][]string{"Payments": {"pay"}, "payments": {"billing"}},
+	}
+	for range 20 { // map order: each try may keep either entry
+		_, err := safety.NewCriticalRule(cfg)
+		var ie *provider.InvalidError
+		require.ErrorAs(t, err, &ie)
+		assert.Equal(t, "aliases", ie.Field)
+		assert.Equal(t, "payments", ie.Value)
+		assert.Contains(t, ie.Reason, `"Payments"`)
+		require.ErrorIs(t, cfg.Validate(), provider.ErrInvalid)
+	}
+}
+
 // TestNewRefusesEmptyRuleSet checks that an engine without rules, which
 // would allow everything, is built only when the host says so.
 func TestNewRefusesEmptyRuleSet(t *testing.T) {
