@@ -79,9 +79,11 @@ func DefaultCriticalAliases() map[string][]string {
 // Validate returns an error matching provider.ErrInvalid naming a wrong
 // field.
 func (c CriticalConfig) Validate() error {
-	for a, o := range c.Actions {
-		if err := a.Validate(); err != nil {
-			return provider.Within("actions", err)
+	for _, a := range slices.Sorted(maps.Keys(c.Actions)) { // in order: the same error every time
+		o := c.Actions[a]
+		if a.Validate() != nil {
+			// The key is the value: "actions.action" is no field.
+			return invalidf("actions", string(a), "keys must be one of start, stop, terminate, resize, scale_in, scale_out")
 		}
 		if err := o.Validate(); err != nil {
 			return invalidf("actions."+string(a), string(o), "must be pass, require_approval or block")

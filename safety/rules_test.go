@@ -121,6 +121,25 @@ func TestCriticalRule(t *testing.T) {
 			require.ErrorIs(t, err, provider.ErrInvalid)
 		}
 	})
+	t.Run("bad policy names the field", func(t *testing.T) {
+		t.Parallel()
+		// An unknown action is a key of actions: the error named
+		// "actions.action", a field no config has.
+		for _, tt := range []struct {
+			give      map[safety.Action]safety.Outcome
+			wantField string
+			wantValue string
+		}{
+			{map[safety.Action]safety.Outcome{"reboot": safety.Block}, "actions", "reboot"},
+			{map[safety.Action]safety.Outcome{safety.ActionStop: "5"}, "actions.stop", "5"},
+		} {
+			_, err := safety.NewCriticalRule(safety.CriticalConfig{Actions: tt.give})
+			var ie *provider.InvalidError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, tt.wantField, ie.Field, "%v", tt.give)
+			assert.Equal(t, tt.wantValue, ie.Value, "%v", tt.give)
+		}
+	})
 }
 
 func r2p(r *provider.Resource) *provider.Resource { return r }
