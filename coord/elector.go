@@ -451,8 +451,14 @@ func (l *Leadership) Fence() Fence { return l.fence }
 func (l *Leadership) Lease() clientv3.LeaseID { return l.lease }
 
 // Done is closed when the session ends: its lease was lost or revoked, or
-// Resign was called. The fence may refuse writes before Done is closed
-// (etcd decides), never the other way round.
+// Resign was called. It is this replica's view; the fence is etcd's, and
+// the two need not agree: the fence may refuse writes before Done is
+// closed (the lease expired on etcd first), and may still accept them
+// after (a Resign that could not reach etcd stops the keep-alive, so Done
+// is closed, but the key stays until its lease expires, SessionTTL after
+// the last keep-alive; etcd may be slower than this replica to expire
+// it). No other replica leads while the key stays. Fence writes that
+// must not land after the term, rather than rely on Done.
 func (l *Leadership) Done() <-chan struct{} { return l.session.Done() }
 
 // Resign ends the term: it deletes the leader key (so another replica is

@@ -4,10 +4,13 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
 
 	"github.com/idlescale/idlescale/coord"
 )
@@ -104,4 +107,43 @@ func TestFencedWriteHasItsHeader(t *testing.T) {
 	require.False(t, resp.Succeeded)
 	require.NotNil(t, resp.Header)
 	assert.GreaterOrEqual(t, resp.Header.Revision, written)
+}
+
+// TestDoneMayCloseWhileTheFenceStillHolds: a leader that resigns while
+// etcd is out of its reach stops its keep-alive, so Done is closed when
+// Resign returns (with ErrStore), but its key stays until the lease
+// expires: a fenced write of the term (through another client, or once
+// etcd is back) still commits, and no other candidate leads meanwhile.
+// Done's doc said the fence never refuses writes later than Done is
+// closed; a host that took Done for the end of its fenced writes was
+// wrong for up to SessionTTL.
+func TestDoneMayCloseWhileTheFenceStillHolds(t *testing.T) {
+	t.Parallel()
+	bh := &blackhole{}
+	cut, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(bh.intercept)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cut.Close() })
+	e, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "a", Prefix: prefix(t), SessionTTL: 60 * time.Second,
+		RequestTimeout: 200 * time.Millisecond, MaxRetries: 1}, cut)
+	require.NoError(t, err)
+	l, err := e.Campaign(t.Context())
+	require.NoError(t, err)
+
+	bh.on.Store(true) // etcd is out of the leader's reach
+	require.ErrorIs(t, l.Resign(t.Context()), coord.ErrStore, "the lease could not be revoked")
+	select {
+	case <-l.Done():
+	default:
+		t.Fatal("Done is not closed when Resign returns")
+	}
+	cli := client(t)
+	resp, err := l.Fence().Do(t.Context(), cli, nil, clientv3.OpPut(prefix(t)+"action", "a"))
+	require.NoError(t, err, "the term's key stays until its lease expires: its fenced writes still commit")
+	require.True(t, resp.Succeeded)
+	leader, err := elector(t, cli, "fleet", "b").Leader(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, "a", leader, "and no other candidate leads before then")
+	_, err = cli.Revoke(t.Context(), l.Lease()) // end the test's term now
+	require.NoError(t, err)
 }
