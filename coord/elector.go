@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -440,7 +441,10 @@ type Leadership struct {
 	election *concurrency.Election
 	cancel   context.CancelFunc
 	r        etcdkv.Retrier
-	resignMu sync.Mutex // etcd's Election has no lock: one Resign at a time
+	resignMu sync.Mutex  // etcd's Election has no lock: one Resign at a time
+	resigned bool        // Resign was called; under resignMu
+	lost     bool        // the session had ended before the first Resign; under resignMu
+	revoked  atomic.Bool // a Resign revoked the lease (or found it gone)
 }
 
 // Fence returns the term's fencing token.
@@ -468,27 +472,41 @@ func (l *Leadership) Done() <-chan struct{} { return l.session.Done() }
 // RequestTimeout and retried up to its MaxRetries. Resign fails (ErrStore)
 // only when the lease could not be revoked: the key then stays until the
 // lease expires, SessionTTL after the keep-alive stopped. Calling it
-// again, or after the lease was lost, does nothing more and returns nil.
+// again after it failed revokes the lease again, and fails again while it
+// cannot; calling it again after it succeeded, or after the lease was
+// lost, does nothing more and returns nil.
 //
 // Resign sends its requests under ctx's values but not its end, as Run
 // does and as a campaign revokes its lease: a leader that resigns with
 // the context its loop ran under, ended as it leaves (defer
 // l.Resign(ctx)), still hands over at once rather than SessionTTL later.
 func (l *Leadership) Resign(ctx context.Context) error {
-	ctx = context.WithoutCancel(ctx) // each request is bounded (RequestTimeout, MaxRetries)
-	lost := false
-	select {
-	case <-l.session.Done():
-		lost = true
-	default:
+	if l.revoked.Load() {
+		return nil // an earlier Resign removed the key: nothing more to do
 	}
+	ctx = context.WithoutCancel(ctx) // each request is bounded (RequestTimeout, MaxRetries)
 	// The election sends its delete once (it forgets its key even when the
 	// request fails); the revoke below is retried and removes the key with
 	// the lease.
 	l.resignMu.Lock()
+	// A session that ended before any Resign lost its lease. One that an
+	// earlier Resign ended did not: its revoke may have failed, and the
+	// key stays until it succeeds or the lease expires.
+	if !l.resigned {
+		select {
+		case <-l.session.Done():
+			l.lost = true
+		default:
+		}
+		l.resigned = true
+	}
+	lost := l.lost
 	_ = l.r.Call(ctx, l.election.Resign)
 	l.resignMu.Unlock()
 	err := revoke(ctx, l.r, l.session.Client(), l.lease)
+	if err == nil {
+		l.revoked.Store(true)
+	}
 	// Stop the keep-alive and wait for the session to end, so that Done is
 	// closed when Resign returns.
 	l.cancel()

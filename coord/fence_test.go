@@ -147,3 +147,40 @@ func TestDoneMayCloseWhileTheFenceStillHolds(t *testing.T) {
 	_, err = cli.Revoke(t.Context(), l.Lease()) // end the test's term now
 	require.NoError(t, err)
 }
+
+// TestResignAgainAfterItFailedSaysSo: a Resign that could not revoke the
+// term's lease fails with ErrStore, and the key stays until the lease
+// expires. A host that calls Resign again (a retry, or its own defer after
+// Run's) was told nil, though the revoke failed again and the key was
+// still there: the first Resign had ended the session, which the second
+// took for a lease lost. It fails again while etcd is out of reach, and
+// succeeds, the key gone, once it can revoke.
+func TestResignAgainAfterItFailedSaysSo(t *testing.T) {
+	t.Parallel()
+	bh := &blackhole{}
+	cut, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(bh.intercept)}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = cut.Close() })
+	e, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "a", Prefix: prefix(t), SessionTTL: 60 * time.Second,
+		RequestTimeout: 200 * time.Millisecond, MaxRetries: 1}, cut)
+	require.NoError(t, err)
+	l, err := e.Campaign(t.Context())
+	require.NoError(t, err)
+	cli := client(t)
+	defer func() { _, _ = cli.Revoke(context.Background(), l.Lease()) }()
+
+	bh.on.Store(true) // etcd is out of the leader's reach
+	require.ErrorIs(t, l.Resign(t.Context()), coord.ErrStore, "the lease could not be revoked")
+	require.ErrorIs(t, l.Resign(t.Context()), coord.ErrStore, "nor can it be now: the key stays")
+	resp, err := cli.Get(t.Context(), l.Fence().Key)
+	require.NoError(t, err)
+	require.Len(t, resp.Kvs, 1, "the term's key is still there")
+
+	bh.on.Store(false)
+	require.NoError(t, l.Resign(t.Context()), "etcd is back: the lease is revoked")
+	resp, err = cli.Get(t.Context(), l.Fence().Key)
+	require.NoError(t, err)
+	assert.Empty(t, resp.Kvs, "and the key with it")
+	require.NoError(t, l.Resign(t.Context()), "a Resign after one that succeeded does nothing more")
+}
