@@ -353,7 +353,7 @@ var errTimedOut = errors.New("safety: rule timeout")
 // own (its source's timeout) is the rule's failure.
 func (e *Engine) failed(ctx context.Context, i int, panicked any, cause error) Result {
 	name := e.names[i]
-	re := &RuleError{Rule: name, Panic: panicked, Err: cause}
+	re := &RuleError{Rule: name, Panic: panicked, Err: withoutApprovalRequired(cause)}
 	reason := "rule failed: " + cause.Error()
 	switch ended := ctx.Err() != nil; {
 	case panicked != nil:

@@ -849,3 +849,35 @@ func TestCheckReturnsWhenEveryRuleAnswered(t *testing.T) {
 		t.Fatal("Check did not return within a minute of its rules answering")
 	}
 }
+
+// TestFailedRuleWrappingApprovalRequiredBlocks: a rule that fails with an
+// error wrapping ErrApprovalRequired (a host's rule that asks another
+// engine and returns its error) blocks the proposal, like every failed
+// rule, and the engine's error says so: it matched ErrApprovalRequired,
+// whose doc says it matches when only an approval is missing, because
+// BlockedError unwraps to the rules' errors. The reaper took such a
+// proposal for one that needs approval: a dry run reported
+// needs_approval instead of the rule's failure, and an executing run
+// asked for an approval of a blocked proposal. The rule's error is still
+// in the chain: its text, ErrRuleFailed, and what else it wraps.
+func TestFailedRuleWrappingApprovalRequiredBlocks(t *testing.T) {
+	t.Parallel()
+	inner := errors.New("inner gate")
+	delegate := safety.Named("delegate", safety.RuleFunc(func(context.Context, safety.Proposal) (safety.Result, error) {
+		return safety.Result{}, fmt.Errorf("asked the other engine: %w", errors.Join(inner, safety.ErrApprovalRequired, context.Canceled))
+	}))
+	eng, err := safety.New(safety.Config{}, []safety.Rule{delegate})
+	require.NoError(t, err)
+	d, err := eng.Evaluate(t.Context(), stop("i-1"))
+	require.Equal(t, safety.Block, d.Outcome)
+	require.ErrorIs(t, err, safety.ErrBlocked)
+	require.NotErrorIs(t, err, safety.ErrApprovalRequired, "a failed rule blocks: no approval lets it through")
+	require.ErrorIs(t, err, safety.ErrRuleFailed)
+	require.ErrorIs(t, err, inner, "the rule's own error is kept")
+	require.ErrorIs(t, err, context.Canceled, "and what it wraps")
+	assert.True(t, safety.IsFailure(d, err))
+	var re *safety.RuleError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "delegate", re.Rule)
+	assert.Contains(t, err.Error(), "asked the other engine: inner gate")
+}

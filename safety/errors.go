@@ -104,7 +104,11 @@ func (e *BlockedError) Unwrap() []error {
 // answer within the engine's timeout, panicked, or saw its context end. It
 // matches ErrRuleFailed and unwraps to the cause (context.DeadlineExceeded
 // for a timeout, context.Canceled for a cancelled check, the rule's own
-// error otherwise).
+// error otherwise). A failed rule blocks, so a cause that wraps
+// ErrApprovalRequired (a rule that returned another engine's error) has it
+// taken out of its chain: the engine's error does not match
+// ErrApprovalRequired for it; its text and the rest of its chain are
+// kept.
 type RuleError struct {
 	// Rule is the rule's name.
 	Rule string
@@ -156,4 +160,42 @@ func IsFailure(d Decision, err error) bool {
 		return true
 	}
 	return errors.Is(err, ErrRuleFailed) || errors.Is(err, ErrAudit) || errors.Is(err, provider.ErrInvalid)
+}
+
+// withoutApprovalRequired returns err with ErrApprovalRequired taken out
+// of its chain, the rest kept: the cause of a failed rule (one that
+// returned another engine's error, say). A failed rule blocks, and its
+// error must not make the engine's *BlockedError, which unwraps to it,
+// match ErrApprovalRequired, which says that only an approval is missing.
+func withoutApprovalRequired(err error) error {
+	if err == nil || !errors.Is(err, ErrApprovalRequired) {
+		return err
+	}
+	return hiddenApproval{err}
+}
+
+// hiddenApproval is an error whose chain matched ErrApprovalRequired: it
+// reads as the error, and unwraps to what the error wraps, without
+// ErrApprovalRequired (and without the error's own Is, which may match
+// it).
+type hiddenApproval struct{ err error }
+
+func (h hiddenApproval) Error() string { return h.err.Error() }
+
+// Unwrap returns what the error wraps, ErrApprovalRequired taken out.
+func (h hiddenApproval) Unwrap() []error {
+	var next []error
+	switch u := h.err.(type) { //nolint:errorlint // the error's own Unwrap, one level: the chain is walked here
+	case interface{ Unwrap() []error }:
+		next = u.Unwrap()
+	case interface{ Unwrap() error }:
+		next = []error{u.Unwrap()}
+	}
+	out := make([]error, 0, len(next))
+	for _, e := range next {
+		if e != nil && e != ErrApprovalRequired { //nolint:errorlint // the sentinel itself is what is left out
+			out = append(out, withoutApprovalRequired(e))
+		}
+	}
+	return out
 }
