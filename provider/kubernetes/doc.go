@@ -70,9 +70,13 @@
 //
 // A workload is stopped at zero replicas with none left, stopping at zero
 // with some left, terminated while being deleted, pending while none of
-// its replicas is ready, and running otherwise. A pod is pending (Pending,
-// Unknown), running, terminated (Succeeded, Failed) or, while being
-// deleted, stopping. Size is the requests of a pod (counted as for
+// its replicas is ready, and running otherwise. A status its controller
+// wrote before it saw the workload's latest change (status.observedGeneration
+// below metadata.generation) counts no replica ready: the workload is
+// pending and its Capacity not settled until the controller catches up,
+// so that a scale or a wake is not verified on the pods of an older spec.
+// A pod is pending (Pending, Unknown), running, terminated (Succeeded,
+// Failed) or, while being deleted, stopping. Size is the requests of a pod (counted as for
 // utilization, below: sidecars included), or of a workload's
 // pod template (VCPU in cores, MemoryMiB), and HourlyCost prices them with
 // Config.CPUHourlyPrice and MemoryHourlyPrice (times the replicas for a

@@ -197,7 +197,8 @@ func (o ownerIndex) owner(p *corev1.Pod) (workload, bool) {
 // workloadState maps a workload onto the lifecycle states: terminated while
 // it is being deleted; stopped at zero replicas with none left, stopping at
 // zero replicas with some left; pending while none of its replicas is
-// ready; running otherwise.
+// ready (or known ready: a status of an older spec counts none, see
+// observed); running otherwise.
 func workloadState(w workload) provider.State {
 	switch {
 	case w.deleting():

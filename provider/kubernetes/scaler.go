@@ -12,7 +12,10 @@ import (
 
 // Capacity returns a workload's replicas, read from the workload itself:
 // Desired is spec.replicas (what its scale subresource reports), Current
-// status.replicas, Ready status.readyReplicas, and Min and Max its bounds
+// status.replicas, Ready status.readyReplicas (0 while the status is of
+// an older spec: status.observedGeneration below metadata.generation, the
+// controller has not yet seen the latest change, so a scale or a wake
+// does not read settled before it has), and Min and Max its bounds
 // (Bounds). When someone scaled the workload outside its bounds (kubectl
 // scale), the reported bounds are widened to include Desired, so the
 // Capacity is valid; SetCapacity does not store them when they are

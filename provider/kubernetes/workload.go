@@ -25,7 +25,8 @@ type workload struct {
 	meta metav1.ObjectMeta
 	// replicas is spec.replicas (the API default 1 when unset).
 	replicas int32
-	// current and ready are status.replicas and status.readyReplicas.
+	// current and ready are status.replicas and status.readyReplicas;
+	// ready is 0 while the status is of an older spec (observed).
 	current, ready int32
 	selector       *metav1.LabelSelector
 	template       corev1.PodTemplateSpec
@@ -53,11 +54,25 @@ func specReplicas(p *int32) int32 {
 	return *p
 }
 
+// observed returns ready, the status's ready replicas, when the status
+// is of the workload's current spec (status.observedGeneration, written
+// by its controller, at least metadata.generation), and 0 otherwise: a
+// status written before the controller saw the latest change (a scale, a
+// stop and a start, a new template) counts pods that may be going or
+// coming, so no replica is known ready at the current spec, as kubectl
+// rollout status waits for "the deployment spec update to be observed".
+func observed(meta metav1.ObjectMeta, observedGeneration int64, ready int32) int32 {
+	if observedGeneration < meta.Generation {
+		return 0
+	}
+	return ready
+}
+
 func fromDeployment(d *appsv1.Deployment) workload {
 	return workload{
 		ref:  Ref{Namespace: d.Namespace, Kind: ObjectDeployment, Name: d.Name},
 		meta: d.ObjectMeta, replicas: specReplicas(d.Spec.Replicas),
-		current: d.Status.Replicas, ready: d.Status.ReadyReplicas,
+		current: d.Status.Replicas, ready: observed(d.ObjectMeta, d.Status.ObservedGeneration, d.Status.ReadyReplicas),
 		selector: d.Spec.Selector, template: d.Spec.Template,
 	}
 }
@@ -66,7 +81,7 @@ func fromStatefulSet(s *appsv1.StatefulSet) workload {
 	return workload{
 		ref:  Ref{Namespace: s.Namespace, Kind: ObjectStatefulSet, Name: s.Name},
 		meta: s.ObjectMeta, replicas: specReplicas(s.Spec.Replicas),
-		current: s.Status.Replicas, ready: s.Status.ReadyReplicas,
+		current: s.Status.Replicas, ready: observed(s.ObjectMeta, s.Status.ObservedGeneration, s.Status.ReadyReplicas),
 		selector: s.Spec.Selector, template: s.Spec.Template,
 	}
 }
