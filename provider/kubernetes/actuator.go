@@ -91,7 +91,13 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 
 // Start restores a stopped workload's replicas: the count in
 // AnnotationStoppedReplicas, or, when none is remembered (no annotation:
-// someone else scaled it to zero), its minimum bound but at least 1. An
+// someone else scaled it to zero), its minimum bound but at least 1; but
+// never more than its maximum bound (Driver.Bounds), which may have been
+// lowered while it was stopped: a remembered count above it starts the
+// workload at that maximum (a warning in the log names both), and a
+// maximum of 0 (both bound annotations 0: its owner keeps it off) is
+// provider.ErrInvalid naming the annotation and the replicas Start would
+// run, and nothing is written. An
 // annotation that is not a count Stop could have written (a whole number
 // from 1 to 2147483647) is provider.ErrInvalid naming the workload and the
 // annotation, and Start writes nothing: it does not guess the replicas of
@@ -139,6 +145,19 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 				"must be the replicas Stop remembered, a whole number from 1 to 2147483647; set it to the replicas to restore, or remove it to restore the minimum"))
 		}
 		restore = n
+	}
+	if berr == nil && restore > b.Max {
+		// The maximum was lowered since the stop: it is the owner's word
+		// now, and Start does not write replicas above it.
+		if b.Max == 0 {
+			// Only both bound annotations 0 give a max of 0
+			// (config.bounds' and config.workloads' are ≥ 1).
+			_, src, _ := annotationBound(w.meta, AnnotationMaxReplicas)
+			return fmt.Errorf("kubernetes: %s %q: %w", op, id, provider.Invalid(src+" "+AnnotationMaxReplicas, 0,
+				fmt.Sprintf("the workload may run no replica, and Start would run %d replicas; raise the maximum to start it", restore)))
+		}
+		d.log.Warn("kubernetes: starting at the workload's maximum, below the replicas remembered", "id", id, "remembered", restore, "max", b.Max)
+		restore = b.Max
 	}
 	if err := d.hpaAllows(ctx, op, id, ref, 0, int32(restore)); err != nil {
 		return err

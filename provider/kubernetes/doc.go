@@ -125,7 +125,9 @@
 // patch of the workload, conditional on the resourceVersion read), and
 // starts it by restoring them (or its minimum, at least 1, when nothing is
 // remembered; an annotation that is not such a count is
-// provider.ErrInvalid, and Start changes nothing). Terminate is deliberately unsupported: deleting a workload
+// provider.ErrInvalid, and Start changes nothing), up to its maximum
+// bound, which may have been lowered while it was stopped (a maximum of 0
+// is provider.ErrInvalid: nothing is started). Terminate is deliberately unsupported: deleting a workload
 // is for its owners. The Driver itself is not an Actuator, because its
 // instances are pods, which Kubernetes cannot stop.
 //

@@ -22,7 +22,10 @@ func TestStartRestoresTheBoundsOfMemory(t *testing.T) {
 	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
 	want := map[string]int32{"one": 1, "int32-max": 2147483647}
 	for name, n := range map[string]string{"one": "1", "int32-max": "2147483647"} {
-		f.deployment(name, 0, cs, annotated(kubernetes.AnnotationMinReplicas, "3", kubernetes.AnnotationStoppedReplicas, n))
+		// Within the workload's max (TestStartKeepsToAMaxLoweredWhileStopped
+		// has a count above it).
+		f.deployment(name, 0, cs, annotated(kubernetes.AnnotationMinReplicas, "3", kubernetes.AnnotationMaxReplicas, "2147483647",
+			kubernetes.AnnotationStoppedReplicas, n))
 	}
 	act := f.driver(kubernetes.Config{}).Workloads()
 	for name, n := range want {
