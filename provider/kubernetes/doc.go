@@ -73,8 +73,10 @@
 // its replicas is ready, and running otherwise. A status its controller
 // wrote before it saw the workload's latest change (status.observedGeneration
 // below metadata.generation) counts no replica ready: the workload is
-// pending and its Capacity not settled until the controller catches up,
-// so that a scale or a wake is not verified on the pods of an older spec.
+// pending and its Capacity (Desired above 0) not settled until the
+// controller catches up, and at zero replicas it is stopping, not
+// stopped, so that a wake or a stop is not verified on the pods of an
+// older spec.
 // A pod is pending (Pending, Unknown), running, terminated (Succeeded,
 // Failed) or, while being deleted, stopping. Size is the requests of a pod (counted as for
 // utilization, below: sidecars included), or of a workload's

@@ -56,3 +56,38 @@ func TestStatusOfAnOlderSpecIsNotSettled(t *testing.T) {
 		assert.Equal(t, provider.StateRunning, r.State, id)
 	}
 }
+
+// TestStopOfAnUnobservedStartIsNotStopped starts a stopped Deployment and
+// StatefulSet and stops them again before their controllers wrote a status
+// of the start: the status still reads 0 replicas, written while the
+// spec was 0, but the start's pods may be running. The workload is
+// stopping, not stopped (a reaper would verify a stop that has not
+// happened), until the controller writes a status of the current spec.
+func TestStopOfAnUnobservedStartIsNotStopped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	f.deployment("web", 0, cs)
+	f.statefulSet("db", 0, cs)
+	_, err := kubetest.MirrorReplicas(f.ctx, f.admin, f.ns)
+	require.NoError(t, err)
+	d := f.driver(kubernetes.Config{})
+	ids := []string{f.id(kubernetes.ObjectDeployment, "web"), f.id(kubernetes.ObjectStatefulSet, "db")}
+	for _, id := range ids {
+		r, err := d.Get(f.ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, provider.StateStopped, r.State, id)
+		require.NoError(t, d.Workloads().Start(f.ctx, id))
+		require.NoError(t, d.Workloads().Stop(f.ctx, id))
+		r, err = d.Get(f.ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, provider.StateStopping, r.State, "%s: the status is from before the start", id)
+	}
+	_, err = kubetest.MirrorReplicas(f.ctx, f.admin, f.ns)
+	require.NoError(t, err)
+	for _, id := range ids {
+		r, err := d.Get(f.ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, provider.StateStopped, r.State, "%s: the controller caught up", id)
+	}
+}

@@ -26,10 +26,13 @@ type workload struct {
 	// replicas is spec.replicas (the API default 1 when unset).
 	replicas int32
 	// current and ready are status.replicas and status.readyReplicas;
-	// ready is 0 while the status is of an older spec (observed).
+	// ready is 0 while the status is of an older spec (stale).
 	current, ready int32
-	selector       *metav1.LabelSelector
-	template       corev1.PodTemplateSpec
+	// stale says the status is of an older spec: its controller has not
+	// yet seen the latest change (see observed).
+	stale    bool
+	selector *metav1.LabelSelector
+	template corev1.PodTemplateSpec
 }
 
 func (w workload) deleting() bool { return w.meta.DeletionTimestamp != nil }
@@ -61,27 +64,30 @@ func specReplicas(p *int32) int32 {
 // stop and a start, a new template) counts pods that may be going or
 // coming, so no replica is known ready at the current spec, as kubectl
 // rollout status waits for "the deployment spec update to be observed".
-func observed(meta metav1.ObjectMeta, observedGeneration int64, ready int32) int32 {
+// It also says whether the status is of an older spec (stale).
+func observed(meta metav1.ObjectMeta, observedGeneration int64, ready int32) (int32, bool) {
 	if observedGeneration < meta.Generation {
-		return 0
+		return 0, true
 	}
-	return ready
+	return ready, false
 }
 
 func fromDeployment(d *appsv1.Deployment) workload {
+	ready, stale := observed(d.ObjectMeta, d.Status.ObservedGeneration, d.Status.ReadyReplicas)
 	return workload{
 		ref:  Ref{Namespace: d.Namespace, Kind: ObjectDeployment, Name: d.Name},
 		meta: d.ObjectMeta, replicas: specReplicas(d.Spec.Replicas),
-		current: d.Status.Replicas, ready: observed(d.ObjectMeta, d.Status.ObservedGeneration, d.Status.ReadyReplicas),
+		current: d.Status.Replicas, ready: ready, stale: stale,
 		selector: d.Spec.Selector, template: d.Spec.Template,
 	}
 }
 
 func fromStatefulSet(s *appsv1.StatefulSet) workload {
+	ready, stale := observed(s.ObjectMeta, s.Status.ObservedGeneration, s.Status.ReadyReplicas)
 	return workload{
 		ref:  Ref{Namespace: s.Namespace, Kind: ObjectStatefulSet, Name: s.Name},
 		meta: s.ObjectMeta, replicas: specReplicas(s.Spec.Replicas),
-		current: s.Status.Replicas, ready: observed(s.ObjectMeta, s.Status.ObservedGeneration, s.Status.ReadyReplicas),
+		current: s.Status.Replicas, ready: ready, stale: stale,
 		selector: s.Spec.Selector, template: s.Spec.Template,
 	}
 }
