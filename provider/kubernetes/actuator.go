@@ -44,7 +44,12 @@ func (d *Driver) Workloads() *Workloads { return &Workloads{d: d} }
 // *HPAConflictError, since that HPA scales it at zero too; one with
 // minReplicas ≥ 1 is off at zero, so Stop is allowed (package doc). A
 // workload whose bound annotations are malformed is provider.ErrInvalid,
-// stopped or not, and nothing is written (Driver.Bounds).
+// stopped or not, and nothing is written (Driver.Bounds). A StatefulSet
+// with claim templates whose persistentVolumeClaimRetentionPolicy is
+// whenScaled: Delete is provider.ErrUnsupported unless it is at zero
+// already, and nothing is written: scaled to zero, it would lose every
+// PersistentVolumeClaim of its pods, where a stop keeps the storage
+// (provider.Actuator).
 func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 	defer a.d.red.Errorp(&err)
 	const op = "stop"
@@ -59,6 +64,10 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 	for attempt := 0; ; attempt++ {
 		if w.replicas == 0 {
 			return nil
+		}
+		if w.deletesClaims {
+			// Judged on every read: the policy may change in a race lost.
+			return errDeletesClaims(op, id)
 		}
 		from := w.replicas
 		_, err = d.patchWorkload(ctx, op, id, ref, w.meta.ResourceVersion,
@@ -87,6 +96,12 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 		}
 		w = cur
 	}
+}
+
+// errDeletesClaims is Stop's error for a StatefulSet whose scale to zero
+// would delete its PersistentVolumeClaims.
+func errDeletesClaims(op, id string) error {
+	return fmt.Errorf("kubernetes: %s %q: %w: the StatefulSet's persistentVolumeClaimRetentionPolicy is whenScaled: Delete, so a scale to zero would delete every PersistentVolumeClaim of its pods, and a stop keeps the storage; set whenScaled: Retain to let it be stopped", op, id, provider.ErrUnsupported)
 }
 
 // Start restores a stopped workload's replicas: the count in

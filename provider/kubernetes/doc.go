@@ -129,7 +129,11 @@
 // remembered; an annotation that is not such a count is
 // provider.ErrInvalid, and Start changes nothing), up to its maximum
 // bound, which may have been lowered while it was stopped (a maximum of 0
-// is provider.ErrInvalid: nothing is started). Terminate is deliberately unsupported: deleting a workload
+// is provider.ErrInvalid: nothing is started). A StatefulSet whose
+// persistentVolumeClaimRetentionPolicy is whenScaled: Delete (with claim
+// templates) is not stopped (provider.ErrUnsupported): at zero replicas
+// its controller would delete every claim of its pods, and a stop keeps
+// the storage. Terminate is deliberately unsupported: deleting a workload
 // is for its owners. The Driver itself is not an Actuator, because its
 // instances are pods, which Kubernetes cannot stop.
 //

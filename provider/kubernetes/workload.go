@@ -33,6 +33,10 @@ type workload struct {
 	stale    bool
 	selector *metav1.LabelSelector
 	template corev1.PodTemplateSpec
+	// deletesClaims says a scale-in deletes the PersistentVolumeClaims of
+	// the pods it removes: a StatefulSet with claim templates whose
+	// retention policy is whenScaled: Delete.
+	deletesClaims bool
 }
 
 func (w workload) deleting() bool { return w.meta.DeletionTimestamp != nil }
@@ -89,6 +93,8 @@ func fromStatefulSet(s *appsv1.StatefulSet) workload {
 		meta: s.ObjectMeta, replicas: specReplicas(s.Spec.Replicas),
 		current: s.Status.Replicas, ready: ready, stale: stale,
 		selector: s.Spec.Selector, template: s.Spec.Template,
+		deletesClaims: len(s.Spec.VolumeClaimTemplates) > 0 && s.Spec.PersistentVolumeClaimRetentionPolicy != nil &&
+			s.Spec.PersistentVolumeClaimRetentionPolicy.WhenScaled == appsv1.DeletePersistentVolumeClaimRetentionPolicyType,
 	}
 }
 
