@@ -69,8 +69,9 @@
 // person meant; Tags keep the values as written.
 //
 // A workload is stopped at zero replicas with none left, stopping at zero
-// with some left, terminated while being deleted, pending while none of
-// its replicas is ready, and running otherwise. A status its controller
+// with some left (a Deployment's pods still shutting down, its
+// status.terminatingReplicas, included), terminated while being deleted,
+// pending while none of its replicas is ready, and running otherwise. A status its controller
 // wrote before it saw the workload's latest change (status.observedGeneration
 // below metadata.generation) counts no replica ready: the workload is
 // pending and its Capacity (Desired above 0) not settled until the

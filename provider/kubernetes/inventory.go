@@ -196,7 +196,8 @@ func (o ownerIndex) owner(p *corev1.Pod) (workload, bool) {
 
 // workloadState maps a workload onto the lifecycle states: terminated while
 // it is being deleted; stopped at zero replicas with none left, stopping at
-// zero replicas with some left (or not known to have none: a status of an
+// zero replicas with some left (a Deployment's terminating pods, still
+// shutting down, included; or not known to have none: a status of an
 // older spec may predate pods a start made, see observed); pending while
 // none of its replicas is ready (or known ready: a status of an older
 // spec counts none); running otherwise.
@@ -204,7 +205,7 @@ func workloadState(w workload) provider.State {
 	switch {
 	case w.deleting():
 		return provider.StateTerminated
-	case w.replicas == 0 && w.current == 0 && !w.stale:
+	case w.replicas == 0 && w.current == 0 && w.terminating == 0 && !w.stale:
 		return provider.StateStopped
 	case w.replicas == 0:
 		return provider.StateStopping

@@ -30,9 +30,12 @@ type workload struct {
 	current, ready int32
 	// stale says the status is of an older spec: its controller has not
 	// yet seen the latest change (see observed).
-	stale    bool
-	selector *metav1.LabelSelector
-	template corev1.PodTemplateSpec
+	stale bool
+	// terminating is a Deployment's status.terminatingReplicas: pods
+	// shutting down, which status.replicas no longer counts.
+	terminating int32
+	selector    *metav1.LabelSelector
+	template    corev1.PodTemplateSpec
 	// deletesClaims says a scale-in deletes the PersistentVolumeClaims of
 	// the pods it removes: a StatefulSet with claim templates whose
 	// retention policy is whenScaled: Delete.
@@ -52,6 +55,14 @@ func (w workload) podSelector() (labels.Selector, error) {
 		return nil, fmt.Errorf("%w: %s: %w", ErrNoSelector, w.ref, err)
 	}
 	return sel, nil
+}
+
+// orZero is *p, or 0 when p is nil (an optional count).
+func orZero(p *int32) int32 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 func specReplicas(p *int32) int32 {
@@ -81,7 +92,7 @@ func fromDeployment(d *appsv1.Deployment) workload {
 	return workload{
 		ref:  Ref{Namespace: d.Namespace, Kind: ObjectDeployment, Name: d.Name},
 		meta: d.ObjectMeta, replicas: specReplicas(d.Spec.Replicas),
-		current: d.Status.Replicas, ready: ready, stale: stale,
+		current: d.Status.Replicas, ready: ready, stale: stale, terminating: orZero(d.Status.TerminatingReplicas),
 		selector: d.Spec.Selector, template: d.Spec.Template,
 	}
 }
