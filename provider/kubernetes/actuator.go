@@ -98,6 +98,17 @@ func (a *Workloads) Stop(ctx context.Context, id string) (err error) {
 	}
 }
 
+// ownMax reports whether w's maximum bound is its own: its
+// AnnotationMaxReplicas or its Config.Workloads entry, not Config.Bounds'
+// default.
+func (d *Driver) ownMax(w workload) bool {
+	if _, ok := d.cfg.Workloads[w.ref.String()]; ok {
+		return true
+	}
+	_, src, err := annotationBound(w.meta, AnnotationMaxReplicas)
+	return err == nil && src != ""
+}
+
 // errDeletesClaims is Stop's error for a StatefulSet whose scale to zero
 // would delete its PersistentVolumeClaims.
 func errDeletesClaims(op, id string) error {
@@ -107,7 +118,9 @@ func errDeletesClaims(op, id string) error {
 // Start restores a stopped workload's replicas: the count in
 // AnnotationStoppedReplicas, or, when none is remembered (no annotation:
 // someone else scaled it to zero), its minimum bound but at least 1; but
-// never more than its maximum bound (Driver.Bounds), which may have been
+// never more than its own maximum bound (its AnnotationMaxReplicas or its
+// Config.Workloads entry, not Config.Bounds' default: the workload ran
+// the replicas remembered under that default), which may have been
 // lowered while it was stopped: a remembered count above it starts the
 // workload at that maximum (a warning in the log names both), and a
 // maximum of 0 (both bound annotations 0: its owner keeps it off) is
@@ -161,9 +174,11 @@ func (a *Workloads) Start(ctx context.Context, id string) (err error) {
 		}
 		restore = n
 	}
-	if berr == nil && restore > b.Max {
+	if berr == nil && restore > b.Max && d.ownMax(w) {
 		// The maximum was lowered since the stop: it is the owner's word
-		// now, and Start does not write replicas above it.
+		// now, and Start does not write replicas above it. Not
+		// config.bounds', a default for every workload, under which this
+		// one ran the replicas remembered: fewer could not carry its load.
 		if b.Max == 0 {
 			// Only both bound annotations 0 give a max of 0
 			// (config.bounds' and config.workloads' are ≥ 1).

@@ -128,8 +128,9 @@
 // patch of the workload, conditional on the resourceVersion read), and
 // starts it by restoring them (or its minimum, at least 1, when nothing is
 // remembered; an annotation that is not such a count is
-// provider.ErrInvalid, and Start changes nothing), up to its maximum
-// bound, which may have been lowered while it was stopped (a maximum of 0
+// provider.ErrInvalid, and Start changes nothing), up to its own maximum
+// bound (annotated, or its Config.Workloads entry's), which may have been
+// lowered while it was stopped (a maximum of 0
 // is provider.ErrInvalid: nothing is started). A StatefulSet whose
 // persistentVolumeClaimRetentionPolicy is whenScaled: Delete (with claim
 // templates) is not stopped (provider.ErrUnsupported): at zero replicas
