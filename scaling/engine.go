@@ -511,6 +511,13 @@ type historyCell struct {
 	// decisions without data in a row (zero when the last had data).
 	blind      bool
 	blindSince time.Time
+	// told is the time of the latest standing told of the target (a
+	// forecast or data event, dated by its decision's now): the events
+	// that end its standings (forgetStrategy, drop) are dated no earlier
+	// (endedAt), so that a host whose decision times run ahead of the
+	// engine's clock does not see the end as older than what it ends, and
+	// an alert that orders events by time (the monitor's) resolves.
+	told time.Time
 	// gone marks a cell the engine forgot (drop): a decision that read
 	// it before, and records into it after, tells no standing (the
 	// target's ended with it, and nothing would end one told now).
@@ -660,8 +667,18 @@ func (e *Engine) forgetStrategy(target string, c *historyCell, name string) []Ev
 	if e.observer == nil {
 		return nil
 	}
-	return []Event{{Time: e.clock.Now(), Kind: EventForecastRecovered, Target: target, Strategy: name, Value: -1,
+	return []Event{{Time: c.endedAt(e.clock.Now()), Kind: EventForecastRecovered, Target: target, Strategy: name, Value: -1,
 		Reason: "the strategy's state was forgotten (it left the target's policy): its forecast standing ends with it"}}
+}
+
+// endedAt is the time of an event that ends one of the cell's standings,
+// forgotten at now on the engine's clock: now, or the time of the latest
+// standing told when it is later. c.mu is held.
+func (c *historyCell) endedAt(now time.Time) time.Time {
+	if c.told.After(now) {
+		return c.told
+	}
+	return now
 }
 
 // dropIfReleased forgets the target's cell when it was released while
@@ -695,13 +712,14 @@ func (e *Engine) drop(target string, c *historyCell) []Event {
 		return nil
 	}
 	var events []Event
+	at := c.endedAt(e.clock.Now())
 	for strategy := range c.reported {
-		events = append(events, Event{Time: e.clock.Now(), Kind: EventForecastRecovered, Target: target, Strategy: strategy, Value: -1,
+		events = append(events, Event{Time: at, Kind: EventForecastRecovered, Target: target, Strategy: strategy, Value: -1,
 			Reason: "the target's state was forgotten (it left the policy): its forecast standing ends with it"})
 	}
 	slices.SortFunc(events, func(a, b Event) int { return strings.Compare(a.Strategy, b.Strategy) })
 	if c.blind {
-		events = append(events, Event{Time: e.clock.Now(), Kind: EventDataRecovered, Target: target,
+		events = append(events, Event{Time: at, Kind: EventDataRecovered, Target: target,
 			Reason: "the target's state was forgotten (it left the policy): its want of data ends with it"})
 	}
 	return events
@@ -740,8 +758,12 @@ func (e *Engine) emitAll(events []Event) {
 // or recovered since, is told recovered
 // (EventForecastRecovered, Value −1, Reason saying the target was
 // forgotten), so that the alert its fallback raised does not fire for
-// good and the forecast error exported for the target goes with it. The
-// rate limiter's budgets (WithReserver) and the action history
+// good and the forecast error exported for the target goes with it; a
+// target told without data (EventNoData) is told recovered likewise.
+// These events are dated by the engine's clock, or by the latest
+// standing told of the target when its decision's now was later (a host
+// whose decision times run ahead of that clock): never before what they
+// end. The rate limiter's budgets (WithReserver) and the action history
 // (WithActionHistory) are the host's, kept by target and resource ID: a
 // target that comes back within their windows is still counted by them.
 func (e *Engine) Forget(target string) error {
@@ -902,6 +924,9 @@ func (e *Engine) recordRecommendations(c *historyCell, gen int64, t *Target, now
 		if ev, ok := c.dataEvent(t.ID, now, e.cfg.NoDataAfter, candidates, pinned, recs, failed); ok {
 			events = append(events, ev)
 		}
+	}
+	if len(events) > 0 && now.After(c.told) {
+		c.told = now
 	}
 	c.mu.Unlock()
 	for _, ev := range events {

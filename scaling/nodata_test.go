@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	bclock "github.com/benbjohnson/clock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -370,4 +371,39 @@ func observedEngine(t *testing.T, cfg scaling.EngineConfig) (*scaling.Engine, *r
 	e, err := scaling.NewEngine(cfg, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{}, scaling.WithObserver(rec))
 	require.NoError(t, err)
 	return e, rec, webTarget(t, c)
+}
+
+// TestForgetEndsAStandingNoEarlierThanItWasTold: a host whose decision
+// times run ahead of the engine's clock (its own clock, a replay) is told
+// blind at its decision's now; forgetting the target tells the recovery
+// no earlier than that, so that the monitor, which orders a target's
+// events by time, resolves the alert the first one opened. It was dated
+// by the engine's clock alone, an hour before the standing it ended, and
+// the alert was left firing for good.
+func TestForgetEndsAStandingNoEarlierThanItWasTold(t *testing.T) {
+	t.Parallel()
+	c := newCloud(t, 2, memory.Config{})
+	rec := &recorder{}
+	mock := bclock.NewMock()
+	mock.Set(t0)
+	e, err := scaling.NewEngine(scaling.EngineConfig{NoDataAfter: -1}, scaling.Cloud{Scaler: c, Metrics: c}, allowAll{},
+		scaling.WithObserver(rec), scaling.WithEngineClock(mock))
+	require.NoError(t, err)
+	data := false
+	ahead := t0.Add(time.Hour)
+	_, err = e.Decide(t.Context(), scaling.State{Now: ahead, Target: webTarget(t, c)}, []scaling.Candidate{{Name: "a", Strategy: lacking{"a", &data}}}, "")
+	require.NoError(t, err)
+	require.Equal(t, 1, rec.count(scaling.EventNoData))
+	require.NoError(t, e.Forget("web"))
+	last := rec.events[len(rec.events)-1]
+	require.Equal(t, scaling.EventDataRecovered, last.Kind)
+	assert.Equal(t, ahead, last.Time, "no earlier than the no_data it ends")
+
+	// A host behind the engine's clock: the clock's now.
+	_, err = e.Decide(t.Context(), scaling.State{Now: t0.Add(-time.Hour), Target: webTarget(t, c)}, []scaling.Candidate{{Name: "a", Strategy: lacking{"a", &data}}}, "")
+	require.NoError(t, err)
+	require.NoError(t, e.Forget("web"))
+	last = rec.events[len(rec.events)-1]
+	require.Equal(t, scaling.EventDataRecovered, last.Kind)
+	assert.Equal(t, t0, last.Time)
 }
