@@ -109,10 +109,10 @@ func (d *Driver) ownMax(w workload) bool {
 	return err == nil && src != ""
 }
 
-// errDeletesClaims is Stop's error for a StatefulSet whose scale to zero
-// would delete its PersistentVolumeClaims.
+// errDeletesClaims is Stop's and SetCapacity's error for a StatefulSet
+// whose scale to zero would delete its PersistentVolumeClaims.
 func errDeletesClaims(op, id string) error {
-	return fmt.Errorf("kubernetes: %s %q: %w: the StatefulSet's persistentVolumeClaimRetentionPolicy is whenScaled: Delete, so a scale to zero would delete every PersistentVolumeClaim of its pods, and a stop keeps the storage; set whenScaled: Retain to let it be stopped", op, id, provider.ErrUnsupported)
+	return fmt.Errorf("kubernetes: %s %q: %w: the StatefulSet's persistentVolumeClaimRetentionPolicy is whenScaled: Delete, so a scale to zero would delete every PersistentVolumeClaim of its pods, its data, which a stop or a scale to zero keeps; set whenScaled: Retain to let it be scaled to zero", op, id, provider.ErrUnsupported)
 }
 
 // Start restores a stopped workload's replicas: the count in

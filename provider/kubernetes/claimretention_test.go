@@ -67,3 +67,34 @@ func TestStopKeepsTheClaimsOfAStatefulSet(t *testing.T) {
 	assert.Equal(t, int32(0), replicas("retains"))
 	require.NoError(t, act.Stop(f.ctx, f.id(kubernetes.ObjectStatefulSet, "stopped")), "stopping a stopped workload changes nothing")
 }
+
+// TestScaleToZeroKeepsTheClaimsOfAStatefulSet: SetCapacity to zero of a
+// StatefulSet whose claims are deleted on scale-in (a scheduled scale to
+// zero, a rollback of a wake) is refused as Stop is, nothing written: its
+// controller would delete every claim, the database's data. It scaled it
+// to zero. A scale-in that leaves replicas, which deletes only the claims
+// of the pods it removes as the owner chose, and a scale to zero of one
+// that retains its claims go through.
+func TestScaleToZeroKeepsTheClaimsOfAStatefulSet(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cs := []corev1.Container{container("app", "100m", "64Mi", false)}
+	f.statefulSet("deletes", 3, cs, claimsDeletedWhenScaled(appsv1.DeletePersistentVolumeClaimRetentionPolicyType))
+	f.statefulSet("retains", 2, cs, claimsDeletedWhenScaled(appsv1.RetainPersistentVolumeClaimRetentionPolicyType))
+	d := f.driver(kubernetes.Config{Bounds: kubernetes.Bounds{Min: 0, Max: 10}})
+	replicas := func(name string) int32 {
+		s, err := f.admin.AppsV1().StatefulSets(f.ns).GetScale(f.ctx, name, metav1.GetOptions{})
+		require.NoError(t, err)
+		return s.Spec.Replicas
+	}
+	id := f.id(kubernetes.ObjectStatefulSet, "deletes")
+	err := d.SetCapacity(f.ctx, id, provider.CapacitySpec{Min: 0, Max: 10, Desired: 0})
+	require.ErrorIs(t, err, provider.ErrUnsupported)
+	require.ErrorContains(t, err, id)
+	require.ErrorContains(t, err, "whenScaled")
+	assert.Equal(t, int32(3), replicas("deletes"), "a refused scale to zero writes nothing")
+	require.NoError(t, d.SetCapacity(f.ctx, id, provider.CapacitySpec{Min: 0, Max: 10, Desired: 1}), "a scale-in that leaves a replica")
+	assert.Equal(t, int32(1), replicas("deletes"))
+	require.NoError(t, d.SetCapacity(f.ctx, f.id(kubernetes.ObjectStatefulSet, "retains"), provider.CapacitySpec{Min: 0, Max: 10, Desired: 0}))
+	assert.Equal(t, int32(0), replicas("retains"))
+}

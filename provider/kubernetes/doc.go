@@ -133,9 +133,9 @@
 // lowered while it was stopped (a maximum of 0
 // is provider.ErrInvalid: nothing is started). A StatefulSet whose
 // persistentVolumeClaimRetentionPolicy is whenScaled: Delete (with claim
-// templates) is not stopped (provider.ErrUnsupported): at zero replicas
-// its controller would delete every claim of its pods, and a stop keeps
-// the storage. Terminate is deliberately unsupported: deleting a workload
+// templates) is not stopped, nor scaled to zero by SetCapacity
+// (provider.ErrUnsupported): at zero replicas its controller would delete
+// every claim of its pods, and a stop keeps the storage. Terminate is deliberately unsupported: deleting a workload
 // is for its owners. The Driver itself is not an Actuator, because its
 // instances are pods, which Kubernetes cannot stop.
 //

@@ -276,6 +276,14 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // lowered its min-replicas for good, and one above its max raised its
 // max-replicas. Other bounds are stored as given.
 //
+// A scale to zero of a StatefulSet whose
+// persistentVolumeClaimRetentionPolicy is whenScaled: Delete (with claim
+// templates) is provider.ErrUnsupported, nothing written, as Stop's is:
+// its controller would delete every claim of its pods, its data, which
+// no change of capacity means to (a scheduled scale to zero, a rollback
+// of a wake). A scale-in that leaves replicas deletes only the claims of
+// the pods it removes, as the workload's owner chose.
+//
 // A replica change that a HorizontalPodAutoscaler targeting the workload
 // would undo (any change but to or from zero) is refused with a
 // *HPAConflictError (ErrHPAScales, provider.ErrConflict) before anything
@@ -336,6 +344,11 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 			if err := d.floorHeld(op, id, w, fixed, want); err != nil {
 				return err
 			}
+		}
+		if want.Desired == 0 && w.replicas > 0 && w.deletesClaims {
+			// Judged on every read, as Stop does: the policy may change
+			// in a race lost.
+			return errDeletesClaims(op, id)
 		}
 		set, err := d.boundsPatch(id, w, wantBounds, want.Desired)
 		if err != nil {
