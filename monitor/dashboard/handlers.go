@@ -206,6 +206,11 @@ func parseQuery(v url.Values) (monitor.Query, error) {
 			if name == "from" {
 				q.From = t
 			} else {
+				if t.IsZero() {
+					// Before the first instant a time holds: nothing,
+					// where the query reads a zero To as no bound.
+					return q, provider.Invalid(name, val, "must be after 0001-01-01T00:00:00Z (leave it out for no bound)")
+				}
 				q.To = t
 			}
 		case "after_seq":

@@ -44,3 +44,19 @@ func TestEventsEndpointTakesAnOffsetTypedAsIs(t *testing.T) {
 	status, _ = read("from=2026-03-07T04:00:00%2001:00x")
 	assert.Equal(t, http.StatusBadRequest, status)
 }
+
+// TestEventsEndpointRefusesAnEndAtTheZeroTime: to=0001-01-01T00:00:00Z
+// asks for the events before the first instant a time can hold, none; the
+// query reads a zero To as no bound, so the endpoint answered every
+// event. It is a 400 naming to; from at the zero time, which bounds
+// nothing either way, is taken.
+func TestEventsEndpointRefusesAnEndAtTheZeroTime(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	_, srv := f.serve(t)
+	status, body, _ := get(t, srv.URL+"/api/events?to=0001-01-01T00:00:00Z")
+	assert.Equal(t, http.StatusBadRequest, status, body)
+	assert.Contains(t, body, "invalid to")
+	status, body, _ = get(t, srv.URL+"/api/events?from=0001-01-01T00:00:00Z&limit=1")
+	assert.Equal(t, http.StatusOK, status, body)
+}
