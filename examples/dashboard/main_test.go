@@ -105,6 +105,11 @@ func TestDemo(t *testing.T) {
 	}
 	var rep struct {
 		Report struct {
+			Idle []struct {
+				ResourceID         string  `json:"resource_id"`
+				MonthlySavings     float64 `json:"monthly_savings"`
+				MadeMonthlySavings float64 `json:"made_monthly_savings"`
+			} `json:"idle"`
 			Totals struct {
 				RealisedSavings float64 `json:"realised_savings"`
 			} `json:"totals"`
@@ -112,6 +117,13 @@ func TestDemo(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(get("/api/report")), &rep))
 	assert.Greater(t, rep.Report.Totals.RealisedSavings, 0.0, "hours of a stopped instance")
+	for _, i := range rep.Report.Idle {
+		if i.ResourceID == "i-0c6585a" {
+			// Judged idle again on its data from before the stop: its
+			// saving is realised, not estimated too.
+			assert.InDelta(t, i.MonthlySavings, i.MadeMonthlySavings, 1e-9, "the stopped instance's saving is made")
+		}
+	}
 	assert.Contains(t, get("/metrics"), "idlescale_actions_total")
 
 	// A request from this machine approves the pending production stop.

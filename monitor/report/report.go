@@ -66,9 +66,10 @@ type Idle struct {
 	MonthlySavings float64 `json:"monthly_savings"`
 	// MadeMonthlySavings is the part of MonthlySavings that the changes
 	// executed since the verdict make (see Totals.EstimatedMonthlySavings):
-	// all of it for the action recommended while it holds, none after a
-	// restart, the change's monthly saving for another action; 0 when
-	// none was executed. The estimate still to be made, which the totals
+	// all of it for the action recommended while it holds (and for a stop
+	// recommended for a resource stopped before the verdict and still
+	// stopped), none after a restart, the change's monthly saving for
+	// another action; 0 when none was executed. The estimate still to be made, which the totals
 	// count and IdleChart draws, is MonthlySavings less it.
 	MadeMonthlySavings float64 `json:"made_monthly_savings,omitempty"`
 	// Reason is the verdict's main reasons.
@@ -159,7 +160,8 @@ type Totals struct {
 	// EstimatedMonthlySavings sums the idle resources' estimated savings
 	// for the actions recommended, but for a resource stopped or resized
 	// since its verdict (an executed action that no failed verification
-	// undid): that saving is made, and counted in the realised savings,
+	// undid), or a stop recommended for one stopped before it and still
+	// stopped: that saving is made, and counted in the realised savings,
 	// not twice. What such a change does not make still counts: all of
 	// the estimate once the inventory shows the resource restarted, and
 	// the estimate less the change's monthly saving (its cost before and
@@ -385,10 +387,16 @@ func idleList(evs []monitor.Event, in func(monitor.Event) bool, now time.Time, i
 // saving is realised), or whose change carried no costs (tl nil: what
 // it saves is not known); otherwise (restarted by its owner since, or
 // another action: a resize where a stop was recommended) the estimate
-// less the monthly saving the changes since the verdict still make.
+// less the monthly saving the changes since the verdict still make. A
+// stop recommended for a resource that a change before the verdict left
+// costing nothing, and that is not restarted at now, is made too: the
+// detector read the data from before that stop again, and the realised
+// savings count it.
 func estimated(i Idle, acted map[string]safety.Action, tl *timeline, now time.Time) float64 {
 	act, ok := acted[i.ResourceID]
 	switch {
+	case !ok && tl != nil && i.Action == safety.ActionStop && tl.costAt(now, true) == 0:
+		return 0
 	case !ok:
 		return i.MonthlySavings
 	case tl == nil:

@@ -22,7 +22,10 @@ import (
 // listed idle (a stopped resource is idle, as the metrics' gauge counts
 // it), but its saving is no longer estimated. A stop in a dry run, or
 // one whose verification failed, leaves its saving estimated, and so
-// does a verdict after the stop (restarted, idle again).
+// does a verdict after the stop of a resource the inventory shows
+// restarted (idle again). A verdict after the stop of one still stopped
+// (the detector reading the data from before the stop again) estimates
+// nothing: the realised savings count that stop, and counted it twice.
 func TestActedOnResourceIsNotCountedAsEstimatedSavings(t *testing.T) {
 	t.Parallel()
 	verdict := func(id string, act safety.Action, h time.Duration) monitor.Event {
@@ -46,16 +49,25 @@ func TestActedOnResourceIsNotCountedAsEstimatedSavings(t *testing.T) {
 			Action: safety.ActionStop, Outcome: monitor.OutcomeFailed},
 		verdict("i-again", safety.ActionStop, 0), act("i-again", safety.ActionStop, monitor.OutcomeDone, false),
 		verdict("i-again", safety.ActionStop, 2*time.Hour),
+		verdict("i-still", safety.ActionStop, 0), act("i-still", safety.ActionStop, monitor.OutcomeDone, false),
+		verdict("i-still", safety.ActionStop, 2*time.Hour),
 	}
-	rep, err := report.Build(report.Input{Now: t0.Add(3 * time.Hour), Events: evs})
+	inv := []provider.Resource{
+		{ID: "i-again", Kind: provider.KindInstance, State: provider.StateRunning, HourlyCost: 0.1},
+		{ID: "i-still", Kind: provider.KindInstance, State: provider.StateStopped, HourlyCost: 0.1},
+	}
+	rep, err := report.Build(report.Input{Now: t0.Add(3 * time.Hour), Events: evs, Resources: inv})
 	require.NoError(t, err)
 	var ids []string
 	for _, i := range rep.Idle {
 		ids = append(ids, i.ResourceID)
+		if i.ResourceID == "i-still" {
+			assert.InDelta(t, 73, i.MadeMonthlySavings, 1e-9, "made by the stop before the verdict")
+		}
 	}
-	assert.ElementsMatch(t, []string{"i-stopped", "i-resized", "i-dry", "i-unverified", "i-again"}, ids)
-	assert.InDelta(t, 3*73, rep.Totals.EstimatedMonthlySavings, 1e-9)
-	assert.Len(t, rep.Realised, 4, "every executed stop and resize; i-unverified's saves nothing")
+	assert.ElementsMatch(t, []string{"i-stopped", "i-resized", "i-dry", "i-unverified", "i-again", "i-still"}, ids)
+	assert.InDelta(t, 3*73, rep.Totals.EstimatedMonthlySavings, 1e-9, "i-dry, i-unverified and i-again (restarted)")
+	assert.Len(t, rep.Realised, 5, "every executed stop and resize; i-unverified's saves nothing")
 }
 
 // Mutation testing of idleList found the dry-run check of a stop untested
