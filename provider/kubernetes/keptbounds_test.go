@@ -158,3 +158,26 @@ func TestEngineScalesAWorkloadKubectlScaledBelowItsFloor(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, kubernetes.Bounds{Min: 4, Max: 10}, b, "the owner's floor kept")
 }
+
+// TestFixedWorkloadWithinItsEntryIsRefusedBoundsWidenedToNewReplicas: a
+// workload whose Config.Workloads entry fixes [1, 4], at 3 replicas
+// (within the entry: no one scaled it outside), is refused 6 replicas
+// with [1, 6], nothing written; since the entry accepted the bounds as
+// Capacity reports them, widened to the new replicas, it was scaled to
+// 6, above its host's policy. A rollback (provider.WithRollback) toward
+// where a kubectl scale had left it still passes such bounds back.
+func TestFixedWorkloadWithinItsEntryIsRefusedBoundsWidenedToNewReplicas(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.deployment("web", 3, []corev1.Container{container("app", "100m", "64Mi", false)})
+	web := f.id(kubernetes.ObjectDeployment, "web")
+	d := f.driver(kubernetes.Config{Workloads: map[string]kubernetes.Bounds{web: {Min: 1, Max: 4}}})
+	var ie *provider.InvalidError
+	require.ErrorAs(t, d.SetCapacity(f.ctx, web, provider.CapacitySpec{Min: 1, Max: 6, Desired: 6}), &ie)
+	assert.Equal(t, int32(3), f.replicasOf("web"), "nothing written")
+
+	require.NoError(t, d.SetCapacity(provider.WithRollback(f.ctx), web, provider.CapacitySpec{Min: 1, Max: 6, Desired: 6}))
+	c, err := d.Capacity(f.ctx, web)
+	require.NoError(t, err)
+	assert.Equal(t, provider.CapacitySpec{Min: 1, Max: 6, Desired: 6}, c.CapacitySpec)
+}

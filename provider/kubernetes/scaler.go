@@ -66,6 +66,12 @@ func (b Bounds) reported(replicas int32, desired int, want Bounds) bool {
 	return b.widen(int(replicas)).widen(desired) == want
 }
 
+// outside reports whether replicas are outside b: a workload someone
+// scaled outside its bounds (kubectl scale).
+func (b Bounds) outside(replicas int32) bool {
+	return b.widen(int(replicas)) != b
+}
+
 // errFixedBounds is SetCapacity's error for bounds want other than the
 // host's policy's entry for the workload.
 func errFixedBounds(op, id string, entry, want Bounds) error {
@@ -268,7 +274,10 @@ func (d *Driver) workloadRef(ctx context.Context, op, id string) (Ref, error) {
 // Likewise for a workload someone scaled outside its bounds (kubectl
 // scale): the bounds Capacity reports for it (widened to its replicas),
 // passed back with another Desired and widened only to include it, are
-// not stored, and a workload with a Config.Workloads entry accepts them.
+// not stored, and a workload with a Config.Workloads entry accepts them
+// while it runs outside the entry (or in a rollback, provider.IsRollback,
+// which passes back the bounds read before it): within the entry, they
+// would run it beyond its host's policy, provider.ErrInvalid.
 // Its own bounds stay, and Capacity reports them widened to the new
 // replicas only, not want's when want's were widened further (the
 // scaling engine passes back the bounds it reads, and takes a bound so
@@ -325,9 +334,13 @@ func (d *Driver) SetCapacity(ctx context.Context, id string, want provider.Capac
 	if err != nil {
 		return err
 	}
-	if fixed && entry != wantBounds && !entry.stopped(wantBounds) && !entry.reported(w.replicas, want.Desired, wantBounds) {
+	if fixed && entry != wantBounds && !entry.stopped(wantBounds) &&
+		(!entry.reported(w.replicas, want.Desired, wantBounds) || !entry.outside(w.replicas) && !provider.IsRollback(ctx)) {
 		// Wider than the entry, but not as Capacity reports the
-		// workload scaled outside it.
+		// workload scaled outside it (or, in a rollback, as it
+		// reported it then): a workload within the entry was
+		// scaled outside it by no one, and such bounds would only
+		// run it beyond its host's policy.
 		return errFixedBounds(op, id, entry, wantBounds)
 	}
 	if err := d.floorHeld(op, id, w, fixed, want); err != nil {
