@@ -113,10 +113,7 @@ type StopChecker interface {
 // want, in a plan that wakes or stops the group. Such a driver may also
 // report a group that someone else scaled outside its bounds with bounds
 // widened to include Desired, and keep its own bounds when those are
-// passed back (the Kubernetes driver does). In a plan that keeps the
-// bounds it read, the engine then accepts a narrower bound where the
-// plan's bound equalled the desired capacity it read: a Min above want's,
-// up to Desired, or a Max below want's, down to Desired. The group's Current count moves toward
+// passed back: it says so by implementing BoundsKeeper. The group's Current count moves toward
 // Desired over time; Capacity reports it. Unknown groups return ErrNotFound
 // and resources that are not groups ErrUnsupported. A SetCapacity whose
 // ctx is marked by WithRollback (IsRollback) undoes a change its caller
@@ -130,6 +127,27 @@ type Scaler interface {
 	Capacity(ctx context.Context, id string) (Capacity, error)
 	// SetCapacity sets the group's min, max and desired size.
 	SetCapacity(ctx context.Context, id string, want CapacitySpec) error
+}
+
+// BoundsKeeper is implemented by a Scaler whose groups' bounds are a
+// policy of its own (the Kubernetes driver's bound annotations and
+// Config.Workloads), when KeepsBounds returns true: it reports a group
+// that someone else scaled outside those bounds (kubectl scale) with
+// bounds widened to include Desired, and does not store bounds passed
+// back that are the ones it reports widened only to include the new
+// Desired, keeping its own; Capacity then reports its own bounds widened
+// to the new Desired only. The scaling engine, given such a Scaler, plans
+// from the widened bounds and, in a plan that keeps the bounds it read,
+// writes each step with the bounds as read widened only to the step's
+// desired capacity, and accepts a narrower bound where the plan's bound
+// equalled the desired capacity it read: a Min above the step's, up to
+// Desired, or a Max below the step's, down to Desired. Any other Scaler's
+// group is matched exactly, so that bounds someone else changed during a
+// plan are drift. A host's Scaler that wraps such a driver keeps this
+// only by implementing it too (one that embeds the Scaler interface
+// hides it).
+type BoundsKeeper interface {
+	KeepsBounds() bool
 }
 
 // Resizer changes the vertical size of instances and functions.

@@ -406,6 +406,10 @@ type Engine struct {
 	clock    clock.Clock
 	log      *slog.Logger
 	maxStep  func(int) int
+	// keepsBounds says cloud.Scaler keeps bounds of its own
+	// (provider.BoundsKeeper): only its groups are matched with a bound
+	// kept (observed.keptBound).
+	keepsBounds bool
 
 	mu      sync.Mutex
 	history map[string]*historyCell // e.mu
@@ -448,6 +452,9 @@ func NewEngine(cfg EngineConfig, cloud Cloud, gate Gate, opts ...EngineOption) (
 		running:     map[string]bool{},
 		targetPlans: map[string]int{},
 		maxStep:     gradual.MaxStep,
+	}
+	if k, ok := cloud.Scaler.(provider.BoundsKeeper); ok {
+		e.keepsBounds = k.KeepsBounds()
 	}
 	for _, o := range opts {
 		o(e)

@@ -1010,8 +1010,9 @@ type observed struct {
 	// floor replaces (keptFloor). Any other plan's group is matched
 	// exactly, so that a floor raised outside the plan is drift.
 	stopping bool
-	// keptMin and keptMax are set for a group whose plan keeps the bounds
-	// it read, and read its Min (keptMin) or Max (keptMax) at its desired
+	// keptMin and keptMax are set for a group whose driver keeps bounds of
+	// its own (provider.BoundsKeeper) and whose plan keeps the bounds it
+	// read, and read its Min (keptMin) or Max (keptMax) at its desired
 	// capacity: a bound the driver may have widened to include a desired
 	// capacity set outside the group's own bounds (a kubectl scale), and
 	// which it does not store when passed back (keptBound).
@@ -1147,7 +1148,7 @@ func (e *Engine) read(ctx context.Context, p Plan) (observed, error) {
 			return observed{}, provider.Invalid("cloud.scaler", nil, "is required to scale groups")
 		}
 		c, err := e.cloud.Scaler.Capacity(ctx, p.Target.Resource.ID)
-		keeps := p.From.Min == p.To.Min && p.From.Max == p.To.Max
+		keeps := e.keepsBounds && p.From.Min == p.To.Min && p.From.Max == p.To.Max
 		return observed{capacity: c, horizontal: true, stopping: p.From.Desired == 0 || p.To.Desired == 0,
 			keptMin: keeps && p.From.Min == p.From.Desired && p.From.Desired > 0,
 			keptMax: keeps && p.From.Max == p.From.Desired}, err

@@ -46,6 +46,9 @@ func (s *ownBounds) SetCapacity(ctx context.Context, id string, want provider.Ca
 	return s.Cloud.SetCapacity(ctx, id, provider.CapacitySpec{Min: min(s.lo, want.Desired), Max: max(s.hi, want.Desired), Desired: want.Desired})
 }
 
+// KeepsBounds makes ownBounds a provider.BoundsKeeper.
+func (s *ownBounds) KeepsBounds() bool { return true }
+
 func (s *ownBounds) bounds() [2]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

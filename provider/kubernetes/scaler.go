@@ -10,6 +10,12 @@ import (
 	"github.com/idlescale/idlescale/provider"
 )
 
+// KeepsBounds reports true: the Driver is a provider.BoundsKeeper. A
+// workload's bounds are its annotations or its Config.Workloads entry,
+// and the bounds Capacity reports for a workload scaled outside them,
+// passed back, are not stored (SetCapacity).
+func (d *Driver) KeepsBounds() bool { return true }
+
 // Capacity returns a workload's replicas, read from the workload itself:
 // Desired is spec.replicas (what its scale subresource reports), Current
 // status.replicas, Ready status.readyReplicas (0 while the status is of
