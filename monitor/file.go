@@ -77,7 +77,8 @@ func (c FileConfig) withDefaults() FileConfig {
 // file whose last line lacks its newline when the sink opens it (a host
 // that crashed in the middle of a write) has that fragment, an event
 // never wholly written, taken back, so that the events appended after it
-// stay readable. Each
+// stay readable; a last line that is a whole event (cut just before its
+// newline) is kept and its line ended. Each
 // Write encodes its batch and writes it with one system call; a write cut
 // short (a full disk) is taken back, the file truncated to its size before
 // it, and the Log passes the whole batch again (when the file could not be
@@ -141,6 +142,8 @@ func (s *FileSink) open() error {
 
 // wholeLines takes back a last line without its newline (a writer that
 // crashed in the middle of a write: an event never wholly written),
+// or ends it when it is a whole JSON value (a write cut short just
+// before its newline: an event ReadEvents reads),
 // which the next batch would be appended to, making one unreadable line
 // of the two; it returns the file's size after it.
 func wholeLines(f *os.File, size int64) (int64, error) {
@@ -158,6 +161,18 @@ func wholeLines(f *os.File, size int64) (int64, error) {
 		}
 		if i >= 0 || start == 0 {
 			keep := start + int64(i) + 1 // after the last newline; 0 for none
+			frag := make([]byte, size-keep)
+			if _, err := f.ReadAt(frag, keep); err != nil {
+				return 0, err
+			}
+			if json.Valid(frag) {
+				// A write cut short just before its newline: the event
+				// is whole (ReadEvents reads it); end its line.
+				if _, err := f.Write([]byte{'\n'}); err != nil {
+					return 0, err
+				}
+				return size + 1, nil
+			}
 			if err := f.Truncate(keep); err != nil {
 				// A file that may only be appended to: end the fragment's
 				// line, so that at least the events after it are lines of

@@ -46,3 +46,34 @@ func TestFileSinkOpensPastAPartialLastLine(t *testing.T) {
 	assert.Equal(t, "i-1", got[0].ResourceID)
 	assert.Equal(t, "i-2", got[1].ResourceID)
 }
+
+// TestFileSinkKeepsAWholeEventWithoutItsNewline: a write cut short just
+// before its newline left the last event whole, and ReadEvents reads it;
+// opening the sink took it back with the fragments, losing an event the
+// trail had recorded. A last line that is a whole JSON value is kept and
+// its line ended.
+func TestFileSinkKeepsAWholeEventWithoutItsNewline(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "events.jsonl")
+	first := ev(monitor.KindAction, "i-1", 0)
+	first.Seq = 1
+	b, err := json.Marshal(first)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+
+	fs, err := monitor.NewFileSink(monitor.FileConfig{Path: path})
+	require.NoError(t, err)
+	next := ev(monitor.KindAction, "i-2", time.Minute)
+	next.Seq = 2
+	require.NoError(t, fs.Write(t.Context(), []monitor.Event{next}))
+	require.NoError(t, fs.Close())
+
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	got, err := monitor.ReadEvents(f)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Equal(t, "i-1", got[0].ResourceID)
+	assert.Equal(t, "i-2", got[1].ResourceID)
+}
