@@ -3,6 +3,7 @@ package safety
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -107,8 +108,8 @@ func (e *BlockedError) Unwrap() []error {
 // error otherwise). A failed rule blocks, so a cause that wraps
 // ErrApprovalRequired (a rule that returned another engine's error) has it
 // taken out of its chain: the engine's error does not match
-// ErrApprovalRequired for it; its text and the rest of its chain are
-// kept.
+// ErrApprovalRequired for it; its text, the error itself (errors.Is,
+// errors.As) and the rest of its chain are kept.
 type RuleError struct {
 	// Rule is the rule's name.
 	Rule string
@@ -181,6 +182,34 @@ func withoutApprovalRequired(err error) error {
 type hiddenApproval struct{ err error }
 
 func (h hiddenApproval) Error() string { return h.err.Error() }
+
+// Is reports whether target is the error itself (a rule's own sentinel
+// that wraps ErrApprovalRequired), which its Unwrap leaves out.
+func (h hiddenApproval) Is(target error) bool {
+	if target == nil || target == ErrApprovalRequired { //nolint:errorlint // identity: the sentinel itself stays hidden
+		return false
+	}
+	if t := reflect.TypeOf(target); t != reflect.TypeOf(h.err) || !t.Comparable() {
+		return false
+	}
+	return target == h.err //nolint:errorlint // identity: the error itself, its chain is walked by Unwrap
+}
+
+// As sets target to the error itself when its type fits (a rule's own
+// error type that wraps ErrApprovalRequired), which its Unwrap leaves
+// out.
+func (h hiddenApproval) As(target any) bool {
+	v := reflect.ValueOf(target)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return false
+	}
+	e := v.Elem()
+	if !reflect.TypeOf(h.err).AssignableTo(e.Type()) {
+		return false
+	}
+	e.Set(reflect.ValueOf(h.err))
+	return true
+}
 
 // Unwrap returns what the error wraps, ErrApprovalRequired taken out.
 func (h hiddenApproval) Unwrap() []error {
