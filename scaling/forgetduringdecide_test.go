@@ -35,3 +35,22 @@ func TestForgetDuringADecideLeavesNoStandingBehind(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, rec.count(scaling.EventNoData))
 }
+
+// TestForgetDuringADecideToldNoForecastFallback: as
+// TestForgetDuringADecideLeavesNoStandingBehind, for the forecast
+// standing: a strategy that fell back from its forecast
+// (InputForecastFallback 1) in a decision of a target forgotten as it ran
+// tells no EventForecastFallback, which nothing would end.
+func TestForgetDuringADecideToldNoForecastFallback(t *testing.T) {
+	t.Parallel()
+	e, rec, target := observedEngine(t, scaling.EngineConfig{NoDataAfter: -1})
+	forgetting := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+		require.NoError(t, e.Forget(s.Target.ID), "no Autoscaler has it, no plan runs")
+		return scaling.Recommendation{Capacity: s.Target.Capacity.CapacitySpec, Proposal: s.Target.Capacity.Desired, Reason: "forecast fell back",
+			Inputs: []scaling.Input{{Name: scaling.InputForecastFallback, Value: 1}}}, nil
+	})
+	_, err := e.Decide(t.Context(), scaling.State{Now: t0, Target: target}, []scaling.Candidate{{Name: "host", Strategy: forgetting}}, "")
+	require.NoError(t, err)
+	assert.Zero(t, rec.count(scaling.EventForecastFallback), "a forgotten target is told no fallback: %v", rec.events)
+	assert.Equal(t, rec.count(scaling.EventForecastRecovered), rec.count(scaling.EventForecastFallback))
+}
