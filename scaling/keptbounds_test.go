@@ -196,3 +196,57 @@ func (s raisedFloor) SetCapacity(ctx context.Context, id string, want provider.C
 	}
 	return s.Cloud.SetCapacity(ctx, id, want)
 }
+
+// TestOtherBoundMovedDuringAPlanThatKeepsItsBoundsIsNotTheStep: a plan
+// read at one of its bounds (the group at its ceiling, or at its floor)
+// may take the step as done with that bound kept by the driver, not with
+// the other one moved: a group at its ceiling found at its desired
+// capacity with a higher Min, or one at its floor found with a lower Max,
+// was changed by someone else, and the step is not verified.
+func TestOtherBoundMovedDuringAPlanThatKeepsItsBoundsIsNotTheStep(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		from  provider.CapacitySpec
+		to    int
+		moved func(provider.CapacitySpec) provider.CapacitySpec
+	}{
+		{
+			name: "at the ceiling, floor raised", from: provider.CapacitySpec{Min: 1, Max: 4, Desired: 4}, to: 3,
+			moved: func(c provider.CapacitySpec) provider.CapacitySpec { c.Min = 2; return c },
+		},
+		{
+			name: "at the floor, ceiling lowered", from: provider.CapacitySpec{Min: 3, Max: 10, Desired: 3}, to: 4,
+			moved: func(c provider.CapacitySpec) provider.CapacitySpec { c.Max = 8; return c },
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: "web", Kind: provider.KindGroup}, tt.from))
+				setCPU(t, c, "web", 0.5)
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Metrics: c, Scaler: movedBound{c, tt.moved}}, safetyGate(t))
+				require.NoError(t, err)
+				p := e.Plan(decide(t, e, c, tt.to), scaling.PlanOptions{})
+				require.Len(t, p.Steps, 1)
+				require.Equal(t, [2]int{tt.from.Min, tt.from.Max}, [2]int{p.Steps[0].To.Min, p.Steps[0].To.Max}, "the plan keeps its bounds")
+				x, err := e.Execute(t.Context(), p)
+				require.ErrorIs(t, err, scaling.ErrNotVerified)
+				assert.NotEqual(t, scaling.PlanCompleted, x.Status, x.Reason)
+			})
+		})
+	}
+}
+
+// movedBound is a Scaler whose every write has a bound moved by someone
+// else.
+type movedBound struct {
+	*memory.Cloud
+	moved func(provider.CapacitySpec) provider.CapacitySpec
+}
+
+func (s movedBound) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
+	return s.Cloud.SetCapacity(ctx, id, s.moved(want))
+}
