@@ -136,3 +136,22 @@ func TestPredictorFitThatEndsAsItsContextEnds(t *testing.T) {
 	d := pr.decide(4)
 	assert.NotContains(t, d.reason(pr.cfg, pr), "stopped")
 }
+
+// TestPredictorReselectDueUnderAnEndedContextKeepsTheModelInUse: as
+// TestPredictorReselectCutKeepsTheModelInUse, for a decision whose
+// context has ended before its due reselection starts (fitIfDue's own
+// check): the model in use forecasts, and the reason says why.
+func TestPredictorReselectDueUnderAnEndedContextKeepsTheModelInUse(t *testing.T) {
+	t.Parallel()
+	pr, observe, now := cutPredictor(t, nil)
+	require.NoError(t, observe(t.Context(), now))
+	chosen := pr.model
+	require.NotNil(t, chosen)
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	require.NoError(t, observe(ended, now.Add(48*time.Hour)))
+	assert.Same(t, chosen, pr.model, "the model in use is kept")
+	require.Error(t, pr.fitCut)
+	assert.ErrorIs(t, pr.fitCut, context.Canceled)
+	assert.Contains(t, pr.fitCut.Error(), "reselection")
+}
