@@ -186,9 +186,12 @@ func TestFloorRaisedDuringAPlanThatKeepsItsBoundsIsNotTheStep(t *testing.T) {
 	})
 }
 
-// raisedFloor is a Scaler whose every write of a desired capacity above 3
+// raisedFloor is a Scaler that keeps bounds of its own (a
+// provider.BoundsKeeper) whose every write of a desired capacity above 3
 // has its Min raised to 2 by someone else.
 type raisedFloor struct{ *memory.Cloud }
+
+func (raisedFloor) KeepsBounds() bool { return true }
 
 func (s raisedFloor) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
 	if want.Desired > 3 {
@@ -210,14 +213,23 @@ func TestOtherBoundMovedDuringAPlanThatKeepsItsBoundsIsNotTheStep(t *testing.T) 
 		from  provider.CapacitySpec
 		to    int
 		moved func(provider.CapacitySpec) provider.CapacitySpec
+		keeps bool
 	}{
 		{
-			name: "at the ceiling, floor raised", from: provider.CapacitySpec{Min: 1, Max: 4, Desired: 4}, to: 3,
+			name: "at the ceiling, floor raised", from: provider.CapacitySpec{Min: 1, Max: 4, Desired: 4}, to: 3, keeps: true,
 			moved: func(c provider.CapacitySpec) provider.CapacitySpec { c.Min = 2; return c },
 		},
 		{
-			name: "at the floor, ceiling lowered", from: provider.CapacitySpec{Min: 3, Max: 10, Desired: 3}, to: 4,
+			name: "at the floor, ceiling lowered", from: provider.CapacitySpec{Min: 3, Max: 10, Desired: 3}, to: 4, keeps: true,
 			moved: func(c provider.CapacitySpec) provider.CapacitySpec { c.Max = 8; return c },
+		},
+		// A driver that stores what it is given (an Auto Scaling group's)
+		// widens nothing: a floor raised to 4 while the plan took the
+		// group from its floor of 3 is someone else's, and the step is
+		// not done (the rollback must not write the 3 back over it).
+		{
+			name: "at the floor, floor raised, a driver that keeps no bounds", from: provider.CapacitySpec{Min: 3, Max: 10, Desired: 3}, to: 4,
+			moved: func(c provider.CapacitySpec) provider.CapacitySpec { c.Min = 4; return c },
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,7 +239,7 @@ func TestOtherBoundMovedDuringAPlanThatKeepsItsBoundsIsNotTheStep(t *testing.T) 
 				require.NoError(t, err)
 				require.NoError(t, c.AddGroup(provider.Resource{ID: "web", Kind: provider.KindGroup}, tt.from))
 				setCPU(t, c, "web", 0.5)
-				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Metrics: c, Scaler: movedBound{c, tt.moved}}, safetyGate(t))
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Metrics: c, Scaler: movedBound{c, tt.moved, tt.keeps}}, safetyGate(t))
 				require.NoError(t, err)
 				p := e.Plan(decide(t, e, c, tt.to), scaling.PlanOptions{})
 				require.Len(t, p.Steps, 1)
@@ -241,11 +253,14 @@ func TestOtherBoundMovedDuringAPlanThatKeepsItsBoundsIsNotTheStep(t *testing.T) 
 }
 
 // movedBound is a Scaler whose every write has a bound moved by someone
-// else.
+// else; keeps says it keeps bounds of its own (a provider.BoundsKeeper).
 type movedBound struct {
 	*memory.Cloud
 	moved func(provider.CapacitySpec) provider.CapacitySpec
+	keeps bool
 }
+
+func (s movedBound) KeepsBounds() bool { return s.keeps }
 
 func (s movedBound) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
 	return s.Cloud.SetCapacity(ctx, id, s.moved(want))

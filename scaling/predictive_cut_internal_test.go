@@ -152,6 +152,6 @@ func TestPredictorReselectDueUnderAnEndedContextKeepsTheModelInUse(t *testing.T)
 	require.NoError(t, observe(ended, now.Add(48*time.Hour)))
 	assert.Same(t, chosen, pr.model, "the model in use is kept")
 	require.Error(t, pr.fitCut)
-	assert.ErrorIs(t, pr.fitCut, context.Canceled)
+	require.ErrorIs(t, pr.fitCut, context.Canceled)
 	assert.Contains(t, pr.fitCut.Error(), "reselection")
 }
