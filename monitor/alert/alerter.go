@@ -436,15 +436,18 @@ type actState struct {
 
 // passOwn resolves the part of an alert that a resolving event at at
 // naming own resolves (own's, and that of a match that named none, ""),
-// when it is open and its latest match is not after at. It reports
+// when it is open and its latest match is not after at (one already
+// resolved takes at as its latest resolving event). It reports
 // whether it resolved one, whether a part is still open, and when the
 // last part was resolved.
 func passOwn[K comparable](parts map[K]actState, own K, at time.Time) (hit, open bool, last time.Time) {
 	var none K
 	for _, p := range []K{own, none} {
-		if st, ok := parts[p]; ok && st.open && !at.Before(st.last) {
+		if st, ok := parts[p]; ok && !at.Before(st.last) {
+			// A part already resolved keeps the time of its latest
+			// resolving event: a match dated before it is late.
+			hit = hit || st.open
 			parts[p] = st.pass(at)
-			hit = true
 		}
 	}
 	for _, st := range parts {

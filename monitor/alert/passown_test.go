@@ -126,3 +126,24 @@ func TestPerActionBlockAfterItsPassOpensItAgain(t *testing.T) {
 		})
 	}
 }
+
+// TestPerActionSecondPassCountsForALateBlock: an action that passed
+// again, while it was resolved, is resolved at its latest pass: a block
+// of it recorded after that pass but dated before it (a backfill, a
+// second writer) is late (Rule.PerAction: a match dated at or before its
+// resolving event does not make it wait again), so the other action's
+// pass resolves the alert. The second pass was dropped, and the late
+// block opened the stop again: the alert fired until another pass of it.
+func TestPerActionSecondPassCountsForALateBlock(t *testing.T) {
+	t.Parallel()
+	block, pass := string(safety.Block), string(safety.Pass)
+	a, l := newAlerter(t, alert.Config{})
+	require.NoError(t, l.Record(t.Context(),
+		action(monitor.KindBlocked, "i-1", block, safety.ActionStop, 0),
+		action(monitor.KindBlocked, "i-1", block, safety.ActionTerminate, 0),
+		action(monitor.KindDecision, "i-1", pass, safety.ActionStop, time.Hour),
+		action(monitor.KindDecision, "i-1", pass, safety.ActionStop, 5*time.Hour),
+		action(monitor.KindBlocked, "i-1", block, safety.ActionStop, 4*time.Hour),
+		action(monitor.KindDecision, "i-1", pass, safety.ActionTerminate, 6*time.Hour)))
+	assert.Empty(t, a.Firing(), "the stop's block at 4h came before its pass at 5h")
+}
