@@ -265,3 +265,40 @@ func (s movedBound) KeepsBounds() bool { return s.keeps }
 func (s movedBound) SetCapacity(ctx context.Context, id string, want provider.CapacitySpec) error {
 	return s.Cloud.SetCapacity(ctx, id, s.moved(want))
 }
+
+// TestBoundsAPlanSetsAreWrittenAsPlanned: a plan that changes the
+// group's bounds (a scheduled window's floor and ceiling) writes them as
+// planned, also on a driver that keeps bounds of its own: the bounds as
+// read replace only a bound the plan keeps from its read at the desired
+// capacity (mutation testing found the per-bound flags of spec untested:
+// without them, a raised Max was written as the desired capacity and a
+// lowered Min as the group's old one).
+func TestBoundsAPlanSetsAreWrittenAsPlanned(t *testing.T) {
+	t.Parallel()
+	for _, keeps := range []bool{false, true} {
+		for _, to := range []provider.CapacitySpec{
+			{Min: 4, Max: 20, Desired: 12}, // a higher ceiling, from the group at its old one
+			{Min: 2, Max: 10, Desired: 10}, // a lower floor, from the group at its old one
+		} {
+			synctest.Test(t, func(t *testing.T) {
+				c, err := memory.New(memory.Config{})
+				require.NoError(t, err)
+				require.NoError(t, c.AddGroup(provider.Resource{ID: "web", Kind: provider.KindGroup}, provider.CapacitySpec{Min: 4, Max: 10, Desired: 10}))
+				setCPU(t, c, "web", 0.5)
+				e, err := scaling.NewEngine(scaling.EngineConfig{}, scaling.Cloud{Metrics: c, Scaler: movedBound{c, func(s provider.CapacitySpec) provider.CapacitySpec { return s }, keeps}}, safetyGate(t))
+				require.NoError(t, err)
+				window := scaling.StrategyFunc(func(context.Context, scaling.State) (scaling.Recommendation, error) {
+					return scaling.Recommendation{Capacity: to, Proposal: to.Desired, Reason: "window", Fitness: 1}, nil
+				})
+				d, err := e.Decide(t.Context(), scaling.State{Now: c.Now(), Target: webTarget(t, c)}, []scaling.Candidate{{Name: "window", Strategy: window}}, "")
+				require.NoError(t, err)
+				x, err := e.Execute(t.Context(), e.Plan(d, scaling.PlanOptions{}))
+				require.NoError(t, err)
+				require.Equal(t, scaling.PlanCompleted, x.Status, "%v %v: %s", keeps, to, x.Reason)
+				got, err := c.Capacity(t.Context(), "web")
+				require.NoError(t, err)
+				assert.Equal(t, to, got.CapacitySpec, "keeps %v", keeps)
+			})
+		}
+	}
+}
