@@ -10,7 +10,7 @@
 //	inv  Inventory       // List and Get resources
 //	src  MetricsSource   // QueryMetric over a range at a step
 //	act  Actuator        // Start, Stop, Terminate
-//	sc   Scaler          // Capacity and SetCapacity of a group
+//	sc   Scaler          // Capacity and SetCapacity of a group (BoundsKeeper: bounds of its own)
 //	rz   Resizer         // Resize an instance or function
 //	bk   BackupCatalog   // Backups of a resource
 //	av   ActivitySource  // logins, API calls, queries, ...
