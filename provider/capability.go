@@ -113,8 +113,9 @@ type StopChecker interface {
 // want, in a plan that wakes or stops the group. Such a driver may also
 // report a group that someone else scaled outside its bounds with bounds
 // widened to include Desired, and keep its own bounds when those are
-// passed back: it says so by implementing BoundsKeeper. The group's Current count moves toward
-// Desired over time; Capacity reports it. Unknown groups return ErrNotFound
+// passed back, so that Capacity then reports its own bounds rather than
+// want's: it says so by implementing BoundsKeeper. The group's Current
+// count moves toward Desired over time; Capacity reports it. Unknown groups return ErrNotFound
 // and resources that are not groups ErrUnsupported. A SetCapacity whose
 // ctx is marked by WithRollback (IsRollback) undoes a change its caller
 // just made: a driver that paces changes of capacity (a cooldown that
@@ -147,6 +148,8 @@ type Scaler interface {
 // only by implementing it too (one that embeds the Scaler interface
 // hides it).
 type BoundsKeeper interface {
+	// KeepsBounds reports whether the Scaler keeps its groups' bounds as
+	// the type's doc says (a wrapper may return false to opt out).
 	KeepsBounds() bool
 }
 
