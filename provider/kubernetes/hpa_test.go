@@ -16,7 +16,6 @@ import (
 	"github.com/idlescale/idlescale/internal/kubetest"
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/kubernetes"
-	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
 	"github.com/idlescale/idlescale/scaling/hpa"
 )
@@ -368,13 +367,7 @@ func TestHPAScalesADeploymentThroughTheEngine(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	f.busyPods(now, cs)
 	d := f.driver(kubernetes.Config{})
-	gradual, err := safety.NewGradualRule(safety.GradualConfig{})
-	require.NoError(t, err)
-	gate, err := safety.New(safety.Config{}, []safety.Rule{gradual})
-	require.NoError(t, err)
-	engine, err := scaling.NewEngine(scaling.EngineConfig{PollInterval: 100 * time.Millisecond, VerifyTimeout: 2 * time.Minute, VerifyWindow: time.Millisecond},
-		scaling.Cloud{Scaler: d, Inventory: d}, gate)
-	require.NoError(t, err)
+	engine := gradualEngine(t, d, d)
 	minR := 1
 	web := f.id(kubernetes.ObjectDeployment, "web")
 	as, err := scaling.NewAutoscaler(scaling.Config{Execute: true, Targets: []scaling.TargetConfig{{

@@ -2,6 +2,7 @@ package kubernetes_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -123,27 +124,11 @@ func TestEngineScalesAWorkloadKubectlScaledBelowItsFloor(t *testing.T) {
 	d := f.driver(kubernetes.Config{})
 	scaleBy(t, f, 2)()
 
-	gradual, err := safety.NewGradualRule(safety.GradualConfig{})
-	require.NoError(t, err)
-	gate, err := safety.New(safety.Config{}, []safety.Rule{gradual})
-	require.NoError(t, err)
-	engine, err := scaling.NewEngine(scaling.EngineConfig{PollInterval: 100 * time.Millisecond, VerifyTimeout: 2 * time.Minute, VerifyWindow: time.Millisecond},
-		scaling.Cloud{Scaler: d, Inventory: d}, gate)
-	require.NoError(t, err)
-	res, err := d.Get(f.ctx, web)
-	require.NoError(t, err)
+	engine := gradualEngine(t, d, d)
 	c, err := d.Capacity(f.ctx, web)
 	require.NoError(t, err)
 	require.Equal(t, provider.CapacitySpec{Min: 2, Max: 10, Desired: 2}, c.CapacitySpec)
-	to6 := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
-		spec := s.Target.Capacity.CapacitySpec
-		spec.Desired = 6
-		return scaling.Recommendation{Capacity: spec, Proposal: 6, Reason: "busy", Fitness: 1}, nil
-	})
-	dec, err := engine.Decide(f.ctx, scaling.State{Now: time.Now(), Target: scaling.Target{ID: web, Resource: res, Capacity: c, Min: 0, Max: 20}},
-		[]scaling.Candidate{{Name: "busy", Strategy: to6}}, "")
-	require.NoError(t, err)
-	p := engine.Plan(dec, scaling.PlanOptions{})
+	p := planTo(t, f, engine, d, web, 6, 20)
 	require.Len(t, p.Steps, 3, "2 → 3 → 4 → 6")
 	x, err := engine.Execute(f.ctx, p)
 	require.NoError(t, err)
@@ -180,4 +165,38 @@ func TestFixedWorkloadWithinItsEntryIsRefusedBoundsWidenedToNewReplicas(t *testi
 	c, err := d.Capacity(f.ctx, web)
 	require.NoError(t, err)
 	assert.Equal(t, provider.CapacitySpec{Min: 1, Max: 6, Desired: 6}, c.CapacitySpec)
+}
+
+// gradualEngine is a scaling engine writing through sc and reading d's
+// inventory, gated by the gradual rule alone, polling every 100 ms and
+// verifying each step within 2 minutes (a generous real-time bound).
+func gradualEngine(t *testing.T, sc provider.Scaler, d *kubernetes.Driver, opts ...scaling.EngineOption) *scaling.Engine {
+	t.Helper()
+	gradual, err := safety.NewGradualRule(safety.GradualConfig{})
+	require.NoError(t, err)
+	gate, err := safety.New(safety.Config{}, []safety.Rule{gradual})
+	require.NoError(t, err)
+	engine, err := scaling.NewEngine(scaling.EngineConfig{PollInterval: 100 * time.Millisecond, VerifyTimeout: 2 * time.Minute, VerifyWindow: time.Millisecond},
+		scaling.Cloud{Scaler: sc, Inventory: d}, gate, opts...)
+	require.NoError(t, err)
+	return engine
+}
+
+// planTo is engine's plan to take workload id to desired replicas, with
+// the bounds it reads, within a policy of [0, hi].
+func planTo(t *testing.T, f *fixture, engine *scaling.Engine, d *kubernetes.Driver, id string, desired, hi int) scaling.Plan {
+	t.Helper()
+	res, err := d.Get(f.ctx, id)
+	require.NoError(t, err)
+	c, err := d.Capacity(f.ctx, id)
+	require.NoError(t, err)
+	to := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
+		spec := s.Target.Capacity.CapacitySpec
+		spec.Desired = desired
+		return scaling.Recommendation{Capacity: spec, Proposal: desired, Reason: "to " + strconv.Itoa(desired), Fitness: 1}, nil
+	})
+	dec, err := engine.Decide(f.ctx, scaling.State{Now: time.Now(), Target: scaling.Target{ID: id, Resource: res, Capacity: c, Min: 0, Max: hi}},
+		[]scaling.Candidate{{Name: "to", Strategy: to}}, "")
+	require.NoError(t, err)
+	return engine.Plan(dec, scaling.PlanOptions{})
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/idlescale/idlescale/provider"
 	"github.com/idlescale/idlescale/provider/kubernetes"
-	"github.com/idlescale/idlescale/safety"
 	"github.com/idlescale/idlescale/scaling"
 )
 
@@ -41,13 +40,7 @@ func TestEngineWakesAStoppedWorkloadKeepingItsFloor(t *testing.T) {
 		require.NoError(t, d.Workloads().Stop(f.ctx, id))
 	}
 
-	gradual, err := safety.NewGradualRule(safety.GradualConfig{})
-	require.NoError(t, err)
-	gate, err := safety.New(safety.Config{}, []safety.Rule{gradual})
-	require.NoError(t, err)
-	engine, err := scaling.NewEngine(scaling.EngineConfig{PollInterval: 100 * time.Millisecond, VerifyTimeout: 2 * time.Minute, VerifyWindow: time.Millisecond},
-		scaling.Cloud{Scaler: d, Inventory: d}, gate)
-	require.NoError(t, err)
+	engine := gradualEngine(t, d, d)
 	wake := func(id string) (scaling.Plan, scaling.Execution) {
 		t.Helper()
 		res, err := d.Get(f.ctx, id)
@@ -289,36 +282,20 @@ func TestEngineRollbackOfAWakeAboveTheFloorFailsNamingIt(t *testing.T) {
 	d := f.driver(kubernetes.Config{})
 	require.NoError(t, d.Workloads().Stop(f.ctx, id))
 
-	gradual, err := safety.NewGradualRule(safety.GradualConfig{})
-	require.NoError(t, err)
-	gate, err := safety.New(safety.Config{}, []safety.Rule{gradual})
-	require.NoError(t, err)
 	var (
 		mu     sync.Mutex
 		events []scaling.Event
 	)
-	engine, err := scaling.NewEngine(scaling.EngineConfig{PollInterval: 100 * time.Millisecond, VerifyTimeout: 2 * time.Minute, VerifyWindow: time.Millisecond},
-		scaling.Cloud{Scaler: lostReplyScaler{Driver: d, lostAt: 6}, Inventory: d}, gate,
+	engine := gradualEngine(t, lostReplyScaler{Driver: d, lostAt: 6}, d,
 		scaling.WithObserver(scaling.ObserverFunc(func(ev scaling.Event) {
 			mu.Lock()
 			defer mu.Unlock()
 			events = append(events, ev)
 		})))
-	require.NoError(t, err)
-	res, err := d.Get(f.ctx, id)
-	require.NoError(t, err)
 	c, err := d.Capacity(f.ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, provider.CapacitySpec{Min: 0, Max: 8, Desired: 0}, c.CapacitySpec)
-	to6 := scaling.StrategyFunc(func(_ context.Context, s scaling.State) (scaling.Recommendation, error) {
-		spec := s.Target.Capacity.CapacitySpec
-		spec.Desired = 6
-		return scaling.Recommendation{Capacity: spec, Proposal: 6, Reason: "requests are back", Fitness: 1}, nil
-	})
-	dec, err := engine.Decide(f.ctx, scaling.State{Now: time.Now(), Target: scaling.Target{ID: id, Resource: res, Capacity: c, Min: 0, Max: 10}},
-		[]scaling.Candidate{{Name: "wake", Strategy: to6}}, "")
-	require.NoError(t, err)
-	p := engine.Plan(dec, scaling.PlanOptions{})
+	p := planTo(t, f, engine, d, id, 6, 10)
 	require.Len(t, p.Steps, 5, "0 → 1 → 2 → 3 → 4 → 6")
 
 	x, err := engine.Execute(f.ctx, p)
