@@ -177,17 +177,21 @@ func withoutApprovalRequired(err error) error {
 
 // hiddenApproval is an error whose chain matched ErrApprovalRequired: it
 // reads as the error, and unwraps to what the error wraps, without
-// ErrApprovalRequired (and without the error's own Is, which may match
-// it).
+// ErrApprovalRequired (whose match by the error's own Is is not
+// consulted either).
 type hiddenApproval struct{ err error }
 
 func (h hiddenApproval) Error() string { return h.err.Error() }
 
 // Is reports whether target is the error itself (a rule's own sentinel
-// that wraps ErrApprovalRequired), which its Unwrap leaves out.
+// that wraps ErrApprovalRequired), which its Unwrap leaves out, or what
+// the error's own Is method matches, but for ErrApprovalRequired.
 func (h hiddenApproval) Is(target error) bool {
 	if target == nil || target == ErrApprovalRequired { //nolint:errorlint // identity: the sentinel itself stays hidden
 		return false
+	}
+	if m, ok := h.err.(interface{ Is(error) bool }); ok && m.Is(target) { //nolint:errorlint // the error's own Is, as errors.Is would call it
+		return true
 	}
 	if t := reflect.TypeOf(target); t != reflect.TypeOf(h.err) || !t.Comparable() {
 		return false

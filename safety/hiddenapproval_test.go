@@ -2,6 +2,7 @@ package safety_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -16,6 +17,17 @@ type delegateError struct{ engine string }
 
 func (e *delegateError) Error() string { return "engine " + e.engine + " wants an approval" }
 func (e *delegateError) Unwrap() error { return safety.ErrApprovalRequired }
+
+// errUnreachable is a host's sentinel that matchingError says it is.
+var errUnreachable = errors.New("engine unreachable")
+
+// matchingError is a host's error that wraps ErrApprovalRequired and
+// matches errUnreachable through its own Is method.
+type matchingError struct{}
+
+func (matchingError) Error() string        { return "engine b unreachable; approval required" }
+func (matchingError) Unwrap() error        { return safety.ErrApprovalRequired }
+func (matchingError) Is(target error) bool { return target == errUnreachable }
 
 // TestFailedRuleKeepsItsOwnErrorWhenItHidesApproval: taking
 // ErrApprovalRequired out of a failed rule's chain replaced the rule's
@@ -41,6 +53,10 @@ func TestFailedRuleKeepsItsOwnErrorWhenItHidesApproval(t *testing.T) {
 			if assert.ErrorAs(t, err, &de, "the rule's own type") {
 				assert.Equal(t, "b", de.engine)
 			}
+		}},
+		{"own Is", matchingError{}, func(t *testing.T, err error) {
+			t.Helper()
+			assert.ErrorIs(t, err, errUnreachable, "what the rule's error says it is")
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
