@@ -4,13 +4,10 @@ import (
 	"context"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-	"google.golang.org/grpc"
 
 	"github.com/idlescale/idlescale/coord"
 )
@@ -119,16 +116,7 @@ func TestFencedWriteHasItsHeader(t *testing.T) {
 // wrong for up to SessionTTL.
 func TestDoneMayCloseWhileTheFenceStillHolds(t *testing.T) {
 	t.Parallel()
-	bh := &blackhole{}
-	cut, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
-		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(bh.intercept)}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cut.Close() })
-	e, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "a", Prefix: prefix(t), SessionTTL: 60 * time.Second,
-		RequestTimeout: 200 * time.Millisecond, MaxRetries: 1}, cut)
-	require.NoError(t, err)
-	l, err := e.Campaign(t.Context())
-	require.NoError(t, err)
+	l, bh := unreachable(t)
 
 	bh.on.Store(true) // etcd is out of the leader's reach
 	require.ErrorIs(t, l.Resign(t.Context()), coord.ErrStore, "the lease could not be revoked")
@@ -157,16 +145,7 @@ func TestDoneMayCloseWhileTheFenceStillHolds(t *testing.T) {
 // succeeds, the key gone, once it can revoke.
 func TestResignAgainAfterItFailedSaysSo(t *testing.T) {
 	t.Parallel()
-	bh := &blackhole{}
-	cut, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 2 * time.Second, Logger: zap.NewNop(),
-		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(bh.intercept)}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = cut.Close() })
-	e, err := coord.NewElector(coord.ElectorConfig{Scope: "fleet", ID: "a", Prefix: prefix(t), SessionTTL: 60 * time.Second,
-		RequestTimeout: 200 * time.Millisecond, MaxRetries: 1}, cut)
-	require.NoError(t, err)
-	l, err := e.Campaign(t.Context())
-	require.NoError(t, err)
+	l, bh := unreachable(t)
 	cli := client(t)
 	defer func() { _, _ = cli.Revoke(context.Background(), l.Lease()) }()
 
